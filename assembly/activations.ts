@@ -1,0 +1,249 @@
+// Elementwise activation kernels.
+//
+// activate_f32(kind, out, inp, n, a, b): out[i] = act(inp[i]) for i < n.
+//   - `out` may equal `inp` (in place); partial overlap is not allowed.
+//   - `inp` must be readable up to the next multiple of 4 floats: the TypeScript arena pads every
+//     allocation by 16 bytes, so the tail is computed with one full-vector load and lane stores.
+//     Nothing past out[n-1] is written.
+//   - a, b: the activation's parameters (alpha, beta, …), ignored by those that take none.
+// prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
+//   n a multiple of period (the slope broadcasts along the leading axes).
+// Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
+
+import {
+  madd, splat, clampKeepNaN, finiteBelow, withSignOf, vexp, verfc, verf, vsigmoid, vtanh, vsoftplus,
+} from './math';
+
+// Activation kinds. MUST MATCH `ACTIVATION_KINDS` in src/activations.ts (test/abi.test.ts checks).
+export const enum Act {
+  Linear = 0, Step = 1, Relu = 2, Relu6 = 3, LeakyRelu = 4, PRelu = 5, Elu = 6, Selu = 7, Celu = 8,
+  Gelu = 9, GeluTanh = 10, Silu = 11, Mish = 12, Sigmoid = 13, HardSigmoid = 14, HardSwish = 15,
+  Tanh = 16, Softplus = 17, Softsign = 18, ThresholdedRelu = 19, Clip = 20, Exp = 21, Erf = 22,
+  Sign = 23, Softmax = 24, LogSoftmax = 25,
+}
+
+// Each op is a final class with one @inline method, so `mapLoop<Op>` expands to a loop with the
+// op's body inside it (AssemblyScript has no static calls on type parameters, hence changetype).
+@final @unmanaged class OpLinear { @inline apply(x: v128, a: f32, b: f32): v128 { return x; } }
+@final @unmanaged class OpStep {
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const r = v128.and(f32x4.gt(x, splat(0.0)), splat(1.0));
+    return v128.bitselect(x, r, f32x4.ne(x, x));
+  }
+}
+@final @unmanaged class OpRelu { @inline apply(x: v128, a: f32, b: f32): v128 { return f32x4.pmax(x, splat(0.0)); } }
+@final @unmanaged class OpRelu6 {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(0.0), splat(6.0)); }
+}
+@final @unmanaged class OpLeakyRelu {
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    return v128.bitselect(f32x4.mul(x, splat(a)), x, f32x4.lt(x, splat(0.0)));
+  }
+}
+@final @unmanaged class OpElu {
+  // x > 0 ? x : alpha·(e^x − 1)
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), splat(1.0)));
+    return v128.bitselect(x, neg, f32x4.gt(x, splat(0.0)));
+  }
+}
+@final @unmanaged class OpSelu {
+  // gamma·(x > 0 ? x : alpha·(e^x − 1)); a = alpha, b = gamma
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), splat(1.0)));
+    return f32x4.mul(splat(b), v128.bitselect(x, neg, f32x4.gt(x, splat(0.0))));
+  }
+}
+@final @unmanaged class OpCelu {
+  // max(0, x) + min(0, alpha·(e^(x/alpha) − 1)), i.e. x > 0 ? x : alpha·(e^(x/alpha) − 1)
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const neg = f32x4.mul(splat(a), f32x4.sub(vexp(f32x4.div(x, splat(a))), splat(1.0)));
+    return v128.bitselect(x, neg, f32x4.gt(x, splat(0.0)));
+  }
+}
+@final @unmanaged class OpGelu {
+  // x·Φ(x) = x · erfc(−x/√2)/2
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xf = finiteBelow(x);
+    const phi = f32x4.mul(verfc(f32x4.mul(xf, splat(-0.70710678118654752))), splat(0.5));
+    return f32x4.mul(xf, phi);
+  }
+}
+@final @unmanaged class OpGeluTanh {
+  // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)·(x + 0.044715·x³)
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xf = finiteBelow(x);
+    const x2 = f32x4.mul(xf, xf);
+    const inner = madd(x2, splat(0.044715), splat(1.0));
+    const u2 = f32x4.mul(f32x4.mul(xf, inner), splat(1.5957691216057308)); // 2·√(2/π)
+    return f32x4.mul(xf, vsigmoid(u2));
+  }
+}
+@final @unmanaged class OpSilu {
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xf = finiteBelow(x);
+    return f32x4.mul(xf, vsigmoid(xf));
+  }
+}
+@final @unmanaged class OpMish {
+  // x·tanh(softplus(x)) = x·n/(n + 2) with n = e^x·(e^x + 2); e^x capped at e^20, where the
+  // ratio is already 1 in float32.
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xf = finiteBelow(x);
+    const e = vexp(f32x4.pmin(xf, splat(20.0)));
+    const n = f32x4.mul(e, f32x4.add(e, splat(2.0)));
+    return f32x4.mul(xf, f32x4.div(n, f32x4.add(n, splat(2.0))));
+  }
+}
+@final @unmanaged class OpSigmoid { @inline apply(x: v128, a: f32, b: f32): v128 { return vsigmoid(x); } }
+@final @unmanaged class OpHardSigmoid {
+  // max(0, min(1, alpha·x + beta))
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    return clampKeepNaN(madd(x, splat(a), splat(b)), splat(0.0), splat(1.0));
+  }
+}
+@final @unmanaged class OpHardSwish {
+  // x·max(0, min(1, x/6 + 1/2))
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xf = finiteBelow(x);
+    const g = clampKeepNaN(madd(xf, splat(<f32>(1.0 / 6.0)), splat(0.5)), splat(0.0), splat(1.0));
+    return f32x4.mul(xf, g);
+  }
+}
+@final @unmanaged class OpTanh { @inline apply(x: v128, a: f32, b: f32): v128 { return vtanh(x); } }
+@final @unmanaged class OpSoftplus { @inline apply(x: v128, a: f32, b: f32): v128 { return vsoftplus(x); } }
+@final @unmanaged class OpSoftsign {
+  // x/(1 + |x|); ±Inf → ±1
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const xc = clampKeepNaN(x, splat(-3.4028234663852886e38), splat(3.4028234663852886e38));
+    return f32x4.div(xc, f32x4.add(f32x4.abs(xc), splat(1.0)));
+  }
+}
+@final @unmanaged class OpThresholdedRelu {
+  // x > alpha ? x : 0 (NaN kept)
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    return v128.bitselect(splat(0.0), x, f32x4.le(x, splat(a)));
+  }
+}
+@final @unmanaged class OpClip {
+  // min(max(x, lo), hi); a = lo, b = hi
+  @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(a), splat(b)); }
+}
+@final @unmanaged class OpExp { @inline apply(x: v128, a: f32, b: f32): v128 { return vexp(x); } }
+@final @unmanaged class OpErf { @inline apply(x: v128, a: f32, b: f32): v128 { return verf(x); } }
+@final @unmanaged class OpSign {
+  // −1, 0 (keeping −0) or 1; NaN kept
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const one = withSignOf(splat(1.0), x);
+    const r = v128.bitselect(x, one, f32x4.eq(x, splat(0.0)));
+    return v128.bitselect(x, r, f32x4.ne(x, x));
+  }
+}
+
+/** Store the first `count` (0..4) lanes of v at ptr. */
+@inline export function storeLanes(ptr: usize, v: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(ptr, v);
+    return;
+  }
+  if (count > 0) v128.store32_lane(ptr, v, 0);
+  if (count > 1) v128.store32_lane(ptr, v, 1, 4);
+  if (count > 2) v128.store32_lane(ptr, v, 2, 8);
+}
+
+@inline function mapLoop<Op>(out: usize, inp: usize, n: i32, a: f32, b: f32): void {
+  const op = changetype<Op>(0);
+  const end = inp + (<usize>n << 2);
+  while (inp + 16 <= end) {
+    v128.store(out, op.apply(v128.load(inp), a, b));
+    inp += 16;
+    out += 16;
+  }
+  if (inp < end) {
+    storeLanes(out, op.apply(v128.load(inp), a, b), <i32>((end - inp) >> 2));
+  }
+}
+
+/** out[i] = act(inp[i]) for i < n; see the file header for the contract. */
+export function activate_f32(kind: i32, out: usize, inp: usize, n: i32, a: f32, b: f32): void {
+  switch (kind) {
+    case Act.Step: mapLoop<OpStep>(out, inp, n, a, b); break;
+    case Act.Relu: mapLoop<OpRelu>(out, inp, n, a, b); break;
+    case Act.Relu6: mapLoop<OpRelu6>(out, inp, n, a, b); break;
+    case Act.LeakyRelu: mapLoop<OpLeakyRelu>(out, inp, n, a, b); break;
+    case Act.Elu: mapLoop<OpElu>(out, inp, n, a, b); break;
+    case Act.Selu: mapLoop<OpSelu>(out, inp, n, a, b); break;
+    case Act.Celu: mapLoop<OpCelu>(out, inp, n, a, b); break;
+    case Act.Gelu: mapLoop<OpGelu>(out, inp, n, a, b); break;
+    case Act.GeluTanh: mapLoop<OpGeluTanh>(out, inp, n, a, b); break;
+    case Act.Silu: mapLoop<OpSilu>(out, inp, n, a, b); break;
+    case Act.Mish: mapLoop<OpMish>(out, inp, n, a, b); break;
+    case Act.Sigmoid: mapLoop<OpSigmoid>(out, inp, n, a, b); break;
+    case Act.HardSigmoid: mapLoop<OpHardSigmoid>(out, inp, n, a, b); break;
+    case Act.HardSwish: mapLoop<OpHardSwish>(out, inp, n, a, b); break;
+    case Act.Tanh: mapLoop<OpTanh>(out, inp, n, a, b); break;
+    case Act.Softplus: mapLoop<OpSoftplus>(out, inp, n, a, b); break;
+    case Act.Softsign: mapLoop<OpSoftsign>(out, inp, n, a, b); break;
+    case Act.ThresholdedRelu: mapLoop<OpThresholdedRelu>(out, inp, n, a, b); break;
+    case Act.Clip: mapLoop<OpClip>(out, inp, n, a, b); break;
+    case Act.Exp: mapLoop<OpExp>(out, inp, n, a, b); break;
+    case Act.Erf: mapLoop<OpErf>(out, inp, n, a, b); break;
+    case Act.Sign: mapLoop<OpSign>(out, inp, n, a, b); break;
+    default: mapLoop<OpLinear>(out, inp, n, a, b); break; // Linear; PRelu/Softmax are not elementwise
+  }
+}
+
+/**
+ * The activation applied to one register vector: the fused epilogue of the dense kernels.
+ * Not inlined, so each activation's code exists once in the binary; the call costs a few cycles per
+ * 4 outputs against K multiply-adds. PRelu, Softmax and LogSoftmax are applied by a second pass.
+ */
+export function actVec(kind: i32, x: v128, a: f32, b: f32): v128 {
+  switch (kind) {
+    case Act.Step: return changetype<OpStep>(0).apply(x, a, b);
+    case Act.Relu: return changetype<OpRelu>(0).apply(x, a, b);
+    case Act.Relu6: return changetype<OpRelu6>(0).apply(x, a, b);
+    case Act.LeakyRelu: return changetype<OpLeakyRelu>(0).apply(x, a, b);
+    case Act.Elu: return changetype<OpElu>(0).apply(x, a, b);
+    case Act.Selu: return changetype<OpSelu>(0).apply(x, a, b);
+    case Act.Celu: return changetype<OpCelu>(0).apply(x, a, b);
+    case Act.Gelu: return changetype<OpGelu>(0).apply(x, a, b);
+    case Act.GeluTanh: return changetype<OpGeluTanh>(0).apply(x, a, b);
+    case Act.Silu: return changetype<OpSilu>(0).apply(x, a, b);
+    case Act.Mish: return changetype<OpMish>(0).apply(x, a, b);
+    case Act.Sigmoid: return changetype<OpSigmoid>(0).apply(x, a, b);
+    case Act.HardSigmoid: return changetype<OpHardSigmoid>(0).apply(x, a, b);
+    case Act.HardSwish: return changetype<OpHardSwish>(0).apply(x, a, b);
+    case Act.Tanh: return changetype<OpTanh>(0).apply(x, a, b);
+    case Act.Softplus: return changetype<OpSoftplus>(0).apply(x, a, b);
+    case Act.Softsign: return changetype<OpSoftsign>(0).apply(x, a, b);
+    case Act.ThresholdedRelu: return changetype<OpThresholdedRelu>(0).apply(x, a, b);
+    case Act.Clip: return changetype<OpClip>(0).apply(x, a, b);
+    case Act.Exp: return changetype<OpExp>(0).apply(x, a, b);
+    case Act.Erf: return changetype<OpErf>(0).apply(x, a, b);
+    case Act.Sign: return changetype<OpSign>(0).apply(x, a, b);
+    default: return x;
+  }
+}
+
+/** PReLU with a slope vector of length `period` broadcast along the leading axes (n % period == 0). */
+export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: i32): void {
+  if (period <= 0) return;
+  const rows = n / period;
+  const zero = splat(0.0);
+  for (let r = 0; r < rows; r++) {
+    let j = 0;
+    for (; j + 4 <= period; j += 4) {
+      const x = v128.load(inp + (<usize>j << 2));
+      const s = v128.load(slope + (<usize>j << 2));
+      v128.store(out + (<usize>j << 2), v128.bitselect(f32x4.mul(x, s), x, f32x4.lt(x, zero)));
+    }
+    if (j < period) {
+      const x = v128.load(inp + (<usize>j << 2));
+      const s = v128.load(slope + (<usize>j << 2));
+      storeLanes(out + (<usize>j << 2), v128.bitselect(f32x4.mul(x, s), x, f32x4.lt(x, zero)), period - j);
+    }
+    inp += <usize>period << 2;
+    out += <usize>period << 2;
+  }
+}

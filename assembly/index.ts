@@ -1,0 +1,12 @@
+// THE ABI: every kernel the TypeScript side may call. Pointers are byte offsets into linear memory,
+// sizes are element counts. Kernels never allocate, never call out, and write only their outputs.
+
+export { activate_f32, prelu_f32 } from './activations';
+export { softmax_f32, log_softmax_f32 } from './softmax';
+export { pack_weights_f32, packed_size_f32, dense_f32 } from './gemm';
+export { model_forward_f32 } from './model';
+
+/** First byte the TypeScript arena may use (everything below holds static data). */
+export function heap_base(): usize {
+  return __heap_base;
+}

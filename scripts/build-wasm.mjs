@@ -1,0 +1,15 @@
+// Compiles assembly/ into build/: the baseline SIMD128 binary and the relaxed-SIMD (FMA) binary,
+// each with its .wat text beside it (read it to check the hot loops). Run by `npm install` (prepare).
+import asc from 'assemblyscript/asc';
+import { mkdir, writeFile } from 'node:fs/promises';
+
+await mkdir(new URL('../build/', import.meta.url), { recursive: true });
+await writeFile(new URL('../build/.gitignore', import.meta.url), '*\n!.gitignore\n');
+for (const target of ['simd', 'relaxed']) {
+  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target], {});
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`asc failed for target ${target}: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Stable error codes. A code never changes meaning once released; match on `err.code`, not on the
+ * message text.
+ */
+export type ErrorCode =
+  /** An argument has the wrong type or value (not a Float32Array, a negative size, …). */
+  | 'INVALID_ARGUMENT'
+  /** A length or shape does not match what the operation or model expects. */
+  | 'SHAPE_MISMATCH'
+  /** The activation name is not one simdnn knows. */
+  | 'UNKNOWN_ACTIVATION'
+  /** An activation parameter is unknown, missing or out of range. */
+  | 'INVALID_PARAMETER'
+  /** A model spec is malformed (wrong format, version, layer type, missing fields). */
+  | 'INVALID_SPEC'
+  /** Weights or bias have the wrong length or hold something other than finite numbers. */
+  | 'INVALID_WEIGHTS'
+  /** The object was disposed and can no longer be used. */
+  | 'DISPOSED'
+  /** The request would take WebAssembly memory past its maximum. Existing objects are intact. */
+  | 'OUT_OF_MEMORY'
+  /** This JavaScript engine has no WebAssembly SIMD support. */
+  | 'NO_SIMD'
+  /** The .wasm binary could not be fetched, read or compiled. */
+  | 'WASM_LOAD_FAILED';
+
+/** The one error type simdnn throws for misuse; `code` is stable, `message` says what was expected
+ *  and what was received. */
+export class SimdnnError extends Error {
+  override readonly name = 'SimdnnError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Short description of a value for error messages: its type, and its length when it has one. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return `number ${value}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (ArrayBuffer.isView(value)) {
+    const len = (value as unknown as { length?: number }).length;
+    return `${value.constructor.name}(${len ?? value.byteLength})`;
+  }
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}
+
+/** Throws INVALID_ARGUMENT unless `value` is an integer in [min, max]. Returns it. */
+export function checkInt(value: unknown, what: string, min = 0, max = 2 ** 31 - 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SimdnnError(
+      'INVALID_ARGUMENT',
+      `${what} must be an integer in [${min}, ${max}], received ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws INVALID_ARGUMENT unless `value` is a Float32Array. */
+export function checkF32(value: unknown, what: string): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new SimdnnError('INVALID_ARGUMENT', `${what} must be a Float32Array, received ${describe(value)}`);
+  }
+  return value;
+}

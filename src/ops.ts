@@ -1,0 +1,85 @@
+// The only file that knows the kernel ABI: pointer arithmetic and kernel calls. Callers have
+// already validated shapes; each function here makes exactly the kernel calls it names.
+import type { Kernels } from './runtime/loader.js';
+import type { Arena } from './runtime/memory.js';
+import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
+
+export interface Ctx {
+  readonly k: Kernels;
+  readonly arena: Arena;
+}
+
+/** Layout of one layer descriptor read by model_forward_f32: 8 × i32.
+ *  MUST MATCH assembly/model.ts (test/abi.test.ts checks). */
+export const DESC_BYTES = 32;
+export const DESC = { type: 0, inputs: 1, units: 2, packed: 3, kind: 4, a: 5, b: 6, slope: 7 } as const;
+export const LAYER_TYPE = { dense: 0, activation: 1 } as const;
+
+/** Weight layouts understood by pack_weights_f32. MUST MATCH assembly/gemm.ts. */
+export const LAYOUT = { 'out-in': 0, 'in-out': 1 } as const;
+
+/** Copy a Float32Array into the heap at byte offset `ptr`. */
+export function upload(ctx: Ctx, ptr: number, data: Float32Array): void {
+  ctx.arena.f32().set(data, ptr >>> 2);
+}
+
+/** Copy `n` floats at byte offset `ptr` into `out` (or a new array). */
+export function download(ctx: Ctx, ptr: number, n: number, out?: Float32Array): Float32Array {
+  const view = ctx.arena.f32().subarray(ptr >>> 2, (ptr >>> 2) + n);
+  if (out) {
+    out.set(view);
+    return out;
+  }
+  return view.slice();
+}
+
+/** Elementwise activation (not softmax/logSoftmax) of n floats; out may equal inp. */
+export function activate(ctx: Ctx, act: ResolvedActivation, out: number, inp: number, n: number, slopePtr: number): void {
+  if (act.kind === ACTIVATION_KINDS.prelu) ctx.k.prelu_f32(out, inp, slopePtr, n, act.slope!.length);
+  else ctx.k.activate_f32(act.kind, out, inp, n, act.a, act.b);
+}
+
+/** Softmax or log-softmax over rows of `cols`; out may equal inp. */
+export function softmax(ctx: Ctx, log: boolean, out: number, inp: number, rows: number, cols: number): void {
+  if (log) ctx.k.log_softmax_f32(out, inp, rows, cols);
+  else ctx.k.softmax_f32(out, inp, rows, cols);
+}
+
+/** Bytes of packed weights for a K×N layer. */
+export function packedBytes(ctx: Ctx, K: number, N: number): number {
+  return ctx.k.packed_size_f32(K, N);
+}
+
+/** Pack weights (and bias; 0 for none) already uploaded at w/bias into `packed`. */
+export function packWeights(ctx: Ctx, packed: number, w: number, bias: number, K: number, N: number, layout: keyof typeof LAYOUT): void {
+  ctx.k.pack_weights_f32(packed, w, bias, K, N, LAYOUT[layout]);
+}
+
+/** Y = act(X·Wᵀ + b) for one layer with packed weights (activation fused when elementwise). */
+export function dense(ctx: Ctx, out: number, x: number, packed: number, M: number, K: number, N: number, act: ResolvedActivation): void {
+  ctx.k.dense_f32(out, x, packed, M, K, N, act.kind, act.a, act.b);
+}
+
+/** Write one layer descriptor at byte offset `ptr`. */
+export function writeDescriptor(
+  ctx: Ctx,
+  ptr: number,
+  d: { type: number; inputs: number; units: number; packed: number; act: ResolvedActivation; slope: number },
+): void {
+  const mem = ctx.arena.memory.buffer;
+  const i32 = new Int32Array(mem, ptr, 8);
+  const f32 = new Float32Array(mem, ptr, 8);
+  i32[DESC.type] = d.type;
+  i32[DESC.inputs] = d.inputs;
+  i32[DESC.units] = d.units;
+  i32[DESC.packed] = d.packed;
+  i32[DESC.kind] = d.act.kind;
+  f32[DESC.a] = d.act.a;
+  f32[DESC.b] = d.act.b;
+  i32[DESC.slope] = d.slope;
+}
+
+/** The whole forward pass: one kernel call for all layers. */
+export function modelForward(ctx: Ctx, out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void {
+  ctx.k.model_forward_f32(out, x, batch, desc, layers, bufA, bufB);
+}

@@ -1,0 +1,183 @@
+import { instantiate } from '@assemblyscript/loader';
+import { SimdnnError, describe } from '../errors.js';
+
+/** Anything a .wasm binary can be given as: a URL or path, a fetch Response (or its promise), the
+ *  bytes, or an already compiled module (esbuild, Rollup and Cloudflare-style workers). */
+export type WasmSource =
+  | string
+  | URL
+  | Response
+  | PromiseLike<Response>
+  | ArrayBuffer
+  | ArrayBufferView
+  | WebAssembly.Module;
+
+/** Which binary: baseline SIMD128, or relaxed SIMD (FMA). */
+export type Binary = 'baseline' | 'relaxed';
+
+/** How a platform (Node or browser) turns a URL/path into something instantiable. */
+export interface Platform {
+  /** Where the package's own binary lives. */
+  defaultLocation(binary: Binary): URL;
+  /** Read a URL or path: Node reads files, browsers fetch. */
+  fetchBinary(location: string | URL): Promise<Response | ArrayBuffer | Uint8Array>;
+}
+
+/** The kernel ABI, as exported by assembly/index.ts. Every pointer is a byte offset. */
+export interface Kernels {
+  heap_base(): number;
+  activate_f32(kind: number, out: number, inp: number, n: number, a: number, b: number): void;
+  prelu_f32(out: number, inp: number, slope: number, n: number, period: number): void;
+  softmax_f32(out: number, inp: number, rows: number, cols: number): void;
+  log_softmax_f32(out: number, inp: number, rows: number, cols: number): void;
+  packed_size_f32(K: number, N: number): number;
+  pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
+  dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
+  model_forward_f32(out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void;
+}
+
+const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
+  'heap_base', 'activate_f32', 'prelu_f32', 'softmax_f32', 'log_softmax_f32', 'packed_size_f32',
+  'pack_weights_f32', 'dense_f32', 'model_forward_f32',
+];
+
+// Smallest modules that use one SIMD128 instruction / one relaxed-SIMD instruction:
+// (func (result v128) v128.const 0 [v128.const 0 v128.const 0 f32x4.relaxed_madd])
+const V128_CONST = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+function featureModule(relaxed: boolean): Uint8Array<ArrayBuffer> {
+  const body = relaxed ? [0, ...V128_CONST, ...V128_CONST, ...V128_CONST, 0xfd, 0x85, 0x02, 0x0b] : [0, ...V128_CONST, 0x0b];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body,
+  ]);
+}
+
+/** What this engine supports. */
+export function detectFeatures(): { simd: boolean; relaxedSimd: boolean } {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') {
+    return { simd: false, relaxedSimd: false };
+  }
+  const simd = WebAssembly.validate(featureModule(false));
+  return { simd, relaxedSimd: simd && WebAssembly.validate(featureModule(true)) };
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+function checkMagic(bytes: Uint8Array, where: string): void {
+  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
+    const looksHtml = bytes[0] === 0x3c; // '<'
+    throw new SimdnnError(
+      'WASM_LOAD_FAILED',
+      `${where} is not a WebAssembly binary (expected magic bytes 00 61 73 6d, found ${hex(bytes) || 'nothing'})` +
+        (looksHtml ? ': the server sent an HTML page, usually a 404 for a wasm file the bundler did not copy' : '') +
+        `. Pass the binary explicitly: init({ wasm: <URL, bytes or WebAssembly.Module> })`,
+    );
+  }
+}
+
+function toBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return source instanceof ArrayBuffer
+    ? new Uint8Array(source)
+    : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+}
+
+/** Turn any WasmSource into a compiled module, with errors that name the source and the fix. */
+async function compile(source: WasmSource, platform: Platform, where: string): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof source === 'string' || source instanceof URL) {
+    const location = source;
+    let fetched: Response | ArrayBuffer | Uint8Array;
+    try {
+      fetched = await platform.fetchBinary(location);
+    } catch (cause) {
+      throw new SimdnnError(
+        'WASM_LOAD_FAILED',
+        `could not load ${String(location)}: ${(cause as Error)?.message ?? cause}. ` +
+          `Pass the binary explicitly: init({ wasm: <URL, bytes or WebAssembly.Module> })`,
+        { cause },
+      );
+    }
+    return compile(fetched, platform, String(location));
+  }
+  if (typeof (source as PromiseLike<Response>).then === 'function') {
+    return compile(await (source as PromiseLike<Response>), platform, where);
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) {
+      throw new SimdnnError(
+        'WASM_LOAD_FAILED',
+        `could not load ${source.url || where}: HTTP ${source.status} ${source.statusText}. ` +
+          `Serve the .wasm file beside the script, or pass it explicitly: init({ wasm: <URL, bytes or WebAssembly.Module> })`,
+      );
+    }
+    const type = source.headers.get('content-type') ?? '';
+    if (type.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
+      try {
+        return await WebAssembly.compileStreaming(source.clone());
+      } catch {
+        // fall through to bytes: the checks below give a clearer error
+      }
+    }
+    return compile(new Uint8Array(await source.arrayBuffer()), platform, source.url || where);
+  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = toBytes(source);
+    checkMagic(bytes, where);
+    try {
+      return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    } catch (cause) {
+      throw new SimdnnError('WASM_LOAD_FAILED', `${where} failed to compile: ${(cause as Error).message}`, { cause });
+    }
+  }
+  throw new SimdnnError(
+    'INVALID_ARGUMENT',
+    `init({ wasm }) takes a URL, path, Response, bytes or WebAssembly.Module, received ${describe(source)}`,
+  );
+}
+
+export interface Loaded {
+  kernels: Kernels;
+  memory: WebAssembly.Memory;
+  binary: Binary;
+}
+
+/**
+ * Compile and instantiate a binary against a fresh memory of `maximumPages` pages at most.
+ * The module imports its memory (asconfig `importMemory`), so the TypeScript side owns it.
+ */
+export async function load(
+  platform: Platform,
+  binary: Binary,
+  source: WasmSource | undefined,
+  maximumPages: number,
+): Promise<Loaded> {
+  const where = source === undefined ? `simdnn's ${binary} binary` : 'the wasm passed to init()';
+  const module = await compile(source ?? platform.defaultLocation(binary), platform, where);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
+  let instance: WebAssembly.Instance;
+  try {
+    ({ instance } = await instantiate(module, { env: { memory } }));
+  } catch (cause) {
+    throw new SimdnnError(
+      'WASM_LOAD_FAILED',
+      `${where} failed to instantiate: ${(cause as Error).message}. Is it simdnn's own binary, from the same version?`,
+      { cause },
+    );
+  }
+  const exports = instance.exports as Record<string, unknown>;
+  for (const name of KERNEL_NAMES) {
+    if (typeof exports[name] !== 'function') {
+      throw new SimdnnError(
+        'WASM_LOAD_FAILED',
+        `${where} does not export '${name}': it is not simdnn's binary, or not from this version`,
+      );
+    }
+  }
+  return { kernels: exports as unknown as Kernels, memory, binary };
+}

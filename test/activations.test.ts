@@ -1,0 +1,155 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { Runtime } from '../src/node.js';
+import { refActivation, worst, rand, type RefParams } from './reference.js';
+import { runtime, SIMD } from './runtime.js';
+
+const EPS = 2 ** -23;
+const SIZES = [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023];
+
+interface Case { name: string; params?: RefParams; abs: number; rel: number; exact?: boolean }
+
+// Tolerances: |actual − ref| ≤ abs + rel·|ref| against the float64 reference, over the whole float range.
+const CASES: Case[] = [
+  { name: 'linear', abs: 0, rel: 0, exact: true },
+  { name: 'step', abs: 0, rel: 0, exact: true },
+  { name: 'relu', abs: 0, rel: 0, exact: true },
+  { name: 'relu6', abs: 0, rel: 0, exact: true },
+  { name: 'leakyRelu', abs: EPS, rel: EPS },
+  { name: 'leakyRelu', params: { alpha: 0.2 }, abs: EPS, rel: EPS },
+  { name: 'elu', abs: 5e-6, rel: 1e-5 },
+  { name: 'elu', params: { alpha: 0.5 }, abs: 5e-6, rel: 1e-5 },
+  { name: 'selu', abs: 5e-6, rel: 1e-5 },
+  { name: 'celu', abs: 5e-6, rel: 1e-5 },
+  { name: 'celu', params: { alpha: 2 }, abs: 5e-6, rel: 1e-5 },
+  { name: 'gelu', abs: 10 * EPS, rel: 5 * EPS },
+  { name: 'gelu', params: { approximate: 'tanh' }, abs: 10 * EPS, rel: 5 * EPS },
+  { name: 'silu', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'mish', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'sigmoid', abs: EPS, rel: EPS },
+  { name: 'hardSigmoid', abs: EPS, rel: EPS },
+  { name: 'hardSigmoid', params: { alpha: 0.5, beta: 0.25 }, abs: EPS, rel: EPS },
+  { name: 'hardSwish', abs: EPS, rel: 2 * EPS },
+  { name: 'tanh', abs: EPS, rel: 4 * EPS },
+  { name: 'softplus', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'softsign', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'thresholdedRelu', abs: 0, rel: 0, exact: true },
+  { name: 'thresholdedRelu', params: { alpha: 0.5 }, abs: 0, rel: 0, exact: true },
+  { name: 'clip', params: { min: -1, max: 2 }, abs: 0, rel: 0, exact: true },
+  { name: 'exp', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'erf', abs: 2 * EPS, rel: 6 * EPS },
+  { name: 'sign', abs: 0, rel: 0, exact: true },
+];
+
+/** The whole float range: a log sweep of magnitudes (subnormals to 3.4e38) of both signs, a dense
+ *  grid over [−30, 30] where the functions bend, and the special values. */
+function sweep(): Float32Array {
+  const v: number[] = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-40, -1e-40, 1e30, -1e30, 3.4e38, -3.4e38];
+  for (let e = -45; e <= 38; e += 0.05) v.push(10 ** e, -(10 ** e));
+  for (let x = -30; x <= 30; x += 1 / 256) v.push(x);
+  for (const c of [0.625, 0.5, 1, 6, 88.7, 89, -87.3, -103, -104, 20, 9, -9, Math.SQRT2, 0.44]) {
+    v.push(c, -c, Math.fround(c) + 1e-6, Math.fround(c) - 1e-6);
+  }
+  return Float32Array.from(v);
+}
+
+let nn: Runtime;
+beforeAll(async () => {
+  nn = await runtime();
+});
+
+describe(`activations (${SIMD} binary)`, () => {
+  it('loads the binary this project asks for', () => {
+    expect(nn.features.binary).toBe(SIMD);
+  });
+
+  const x = sweep();
+  for (const c of CASES) {
+    const label = `${c.name}${c.params ? ' ' + JSON.stringify(c.params) : ''}`;
+    it(`${label}: whole float range within abs ${c.abs.toExponential(2)} rel ${c.rel.toExponential(2)}`, () => {
+      const y = nn.activate(c.name, x, c.params as never);
+      const ref = Array.from(x, (v) => refActivation(c.name, v, c.params));
+      if (c.exact) {
+        const bad: string[] = [];
+        for (let i = 0; i < x.length; i++) {
+          const r = Math.fround(ref[i]!);
+          if (!(y[i] === r || (Number.isNaN(r) && Number.isNaN(y[i])))) bad.push(`${label}(${x[i]}) = ${y[i]}, expected ${r}`);
+        }
+        expect(bad.slice(0, 5)).toEqual([]);
+      } else {
+        const w = worst(y, ref, c.abs, c.rel, x);
+        expect(w.ratio, `${label}(${w.input}) = ${w.actual}, expected ${w.expected}`).toBeLessThanOrEqual(1);
+      }
+    });
+
+    it(`${label}: sizes ${SIZES.join(',')}, in place, into out, unaligned input`, () => {
+      for (const n of SIZES) {
+        const backing = rand(n + 3, n + 7, -8, 8);
+        const input = backing.subarray(1, 1 + n); // byteOffset 4: not 16-byte aligned
+        const ref = Array.from(input, (v) => refActivation(c.name, v, c.params));
+        const tol = c.exact ? { abs: 0, rel: 0 } : c;
+        const fresh = nn.activate(c.name, input, c.params as never);
+        expect(fresh.length).toBe(n);
+        expect(worst(fresh, ref, tol.abs, tol.rel).ratio).toBeLessThanOrEqual(1);
+        const out = new Float32Array(n + 2).fill(123).subarray(1, 1 + n);
+        nn.activate(c.name, input, c.params as never, out);
+        expect(Array.from(out)).toEqual(Array.from(fresh));
+        // nothing written around the output
+        expect(new Float32Array(out.buffer)[0]).toBe(123);
+        expect(new Float32Array(out.buffer)[n + 1]).toBe(123);
+        const inPlace = input.slice();
+        nn.activate(c.name, inPlace, c.params as never, inPlace);
+        expect(Array.from(inPlace)).toEqual(Array.from(fresh));
+        expect(backing[0]).toBe(rand(n + 3, n + 7, -8, 8)[0]); // input untouched
+      }
+    });
+  }
+
+  it('the worked example: z = −1 gives ReLU 0 and sigmoid 0.2689414213699951', () => {
+    const z = Float32Array.of(-1);
+    expect(nn.relu(z)[0]).toBe(0);
+    expect(Math.abs(nn.sigmoid(z)[0]! - 0.2689414213699951)).toBeLessThanOrEqual(EPS * 0.27);
+  });
+
+  it('saturates infinities the way the math says and propagates NaN', () => {
+    const x = Float32Array.of(-Infinity, Infinity, NaN);
+    expect(Array.from(nn.sigmoid(x))).toEqual([0, 1, NaN]);
+    expect(Array.from(nn.tanh(x))).toEqual([-1, 1, NaN]);
+    expect(Array.from(nn.softsign(x))).toEqual([-1, 1, NaN]);
+    expect(Array.from(nn.softplus(x))).toEqual([0, Infinity, NaN]);
+    for (const name of ['silu', 'gelu', 'mish', 'hardSwish']) {
+      const y = nn.activate(name, x);
+      expect(y[0] === 0 && y[1] === Infinity && Number.isNaN(y[2]), `${name}: ${Array.from(y)}`).toBe(true);
+    }
+    expect(Array.from(nn.elu(x))).toEqual([-1, Infinity, NaN]);
+    for (const name of ['relu', 'relu6', 'leakyRelu', 'step', 'hardSigmoid', 'thresholdedRelu', 'exp', 'erf', 'selu', 'celu']) {
+      expect(Number.isNaN(nn.activate(name, Float32Array.of(NaN))[0]), `${name}(NaN)`).toBe(true);
+    }
+  });
+
+  it('prelu: per-channel slope broadcast along the last axis, and a single slope', () => {
+    const slope = [0.1, 0.2, 0.3];
+    const x = rand(3 * 7, 3, -4, 4);
+    const y = nn.prelu(x, { slope });
+    for (let i = 0; i < x.length; i++) {
+      const s = slope[i % 3]!;
+      expect(y[i]).toBe(Math.fround(x[i]! < 0 ? Math.fround(s) * x[i]! : x[i]!));
+    }
+    const one = nn.prelu(x, { slope: 0.25 });
+    for (let i = 0; i < x.length; i++) expect(one[i]).toBe(Math.fround(x[i]! < 0 ? 0.25 * x[i]! : x[i]!));
+    for (const n of [4, 5, 8, 17]) {
+      const s = rand(n, n, 0, 1);
+      const xs = rand(n * 3, n + 1, -2, 2);
+      const ys = nn.prelu(xs, { slope: s });
+      for (let i = 0; i < xs.length; i++) expect(ys[i]).toBe(Math.fround(xs[i]! < 0 ? s[i % n]! * xs[i]! : xs[i]!));
+    }
+  });
+
+  it('names: every spelling users bring (Keras, PyTorch, ONNX) resolves', () => {
+    const x = Float32Array.of(-2, 0.5);
+    expect(Array.from(nn.activate('LeakyRelu', x))).toEqual(Array.from(nn.leakyRelu(x)));
+    expect(Array.from(nn.activate('leaky_relu', x))).toEqual(Array.from(nn.leakyRelu(x)));
+    expect(Array.from(nn.activate('swish', x))).toEqual(Array.from(nn.silu(x)));
+    expect(Array.from(nn.activate('hard_sigmoid', x))).toEqual(Array.from(nn.hardSigmoid(x)));
+    expect(Array.from(nn.activate({ name: 'leakyRelu', alpha: 0.5 }, x))).toEqual([-1, 0.5]);
+  });
+});
