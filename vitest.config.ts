@@ -1,7 +1,47 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE } from './test/browser/chromium.js';
 
 // Two Node projects run the same tests on both binaries; the relaxed one needs V8's flag on Node 20
 // (Node 22+ has relaxed SIMD on by default; the flag is then accepted and ignored).
+//
+// Two browser projects run the same tests (minus *.node-only.test.ts) in headless Chromium on both
+// binaries, through the browser entry (src/index.ts, which fetches the .wasm). They need a Chromium:
+// the system one (/usr/lib/chromium/chromium) or env SIMDNN_CHROMIUM. Without one they are skipped
+// with a loud warning; with env CI set, a missing Chromium fails the run instead.
+// Naming: *.node-only.test.ts run only in Node (the `node` project), *.browser-only.test.ts only
+// in the browser projects.
+
+const BROWSER_ONLY = 'test/**/*.browser-only.test.ts';
+const NODE_ONLY = 'test/**/*.node-only.test.ts';
+
+if (!HAS_CHROMIUM) {
+  if (IN_CI) throw new Error(`simdnn: CI is set but there is ${NO_CHROMIUM_MESSAGE}`);
+  const bar = '!'.repeat(100);
+  console.warn(`\n${bar}\n!!! SKIPPING THE BROWSER TESTS: ${NO_CHROMIUM_MESSAGE}\n${bar}\n`);
+}
+
+function browserProject(name: string, simd: 'baseline' | 'relaxed'): TestProjectInlineConfiguration {
+  return {
+    // Pre-bundle the one CommonJS-free dependency up front so vite never reloads the page mid-run.
+    optimizeDeps: { include: ['@assemblyscript/loader'] },
+    test: {
+      name,
+      include: ['test/**/*.test.ts'],
+      exclude: [...configDefaults.exclude, NODE_ONLY],
+      provide: { simd },
+      testTimeout: 60_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
+        instances: [{ browser: 'chromium' }],
+      },
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +49,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, BROWSER_ONLY],
           provide: { simd: 'baseline' },
           testTimeout: 60_000,
         },
@@ -17,12 +58,13 @@ export default defineConfig({
         test: {
           name: 'node-relaxed',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.node-only.test.ts'],
+          exclude: [NODE_ONLY, BROWSER_ONLY],
           provide: { simd: 'relaxed' },
           execArgv: ['--experimental-wasm-relaxed-simd'],
           testTimeout: 60_000,
         },
       },
+      ...(HAS_CHROMIUM ? [browserProject('browser', 'baseline'), browserProject('browser-relaxed', 'relaxed')] : []),
     ],
   },
 });

@@ -119,7 +119,7 @@ function gemm4x8(out: usize, x: usize, packed: usize, M: i32, K: i32, N: i32, ki
   }
 }
 
-/** One row (matrix–vector), 1×32 tiles over groups of 4 panels, then single panels. */
+/** One row (matrix–vector): 1×32 tiles over groups of 4 panels, then one 1×8..1×24 tile. */
 function gemv1x32(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32, a: f32, b: f32): void {
   const panels = (N + 7) >> 3;
   const pstride = panelFloats(K) << 2;
@@ -162,35 +162,40 @@ function gemv1x32(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32
     store8(o + 64, c20, c21, 8);
     store8(o + 96, c30, c31, valid - 24);
   }
-  for (; p < panels; p++) {
-    let w = packed + <usize>p * pstride;
-    // Two partial sums per output vector (even and odd k) halve the dependency chain.
-    let c0 = v128.load(w), c1 = v128.load(w, 16);
-    let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-    w += 32;
+  if (p < panels) {
+    // The last 1–3 panels side by side (up to 6 chains). Missing panels reuse the last one's
+    // pointer (in bounds) and are not stored. Each output still sums k = 0, 1, … from its bias,
+    // the same order as gemm4x8, so a row's result does not depend on the batch size.
+    const rem = panels - p;
+    let w0 = packed + <usize>p * pstride;
+    let w1 = rem > 1 ? w0 + pstride : w0;
+    let w2 = rem > 2 ? w0 + 2 * pstride : w1;
+    let c00 = v128.load(w0), c01 = v128.load(w0, 16);
+    let c10 = v128.load(w1), c11 = v128.load(w1, 16);
+    let c20 = v128.load(w2), c21 = v128.load(w2, 16);
+    w0 += 32; w1 += 32; w2 += 32;
     let xp = x;
-    while (xp + 4 < xend) {
-      const xa = v128.load32_splat(xp);
-      const xb = v128.load32_splat(xp, 4);
-      c0 = madd(xa, v128.load(w), c0);
-      c1 = madd(xa, v128.load(w, 16), c1);
-      d0 = madd(xb, v128.load(w, 32), d0);
-      d1 = madd(xb, v128.load(w, 48), d1);
-      xp += 8;
-      w += 64;
+    while (xp < xend) {
+      const xv = v128.load32_splat(xp);
+      c00 = madd(xv, v128.load(w0), c00);
+      c01 = madd(xv, v128.load(w0, 16), c01);
+      c10 = madd(xv, v128.load(w1), c10);
+      c11 = madd(xv, v128.load(w1, 16), c11);
+      c20 = madd(xv, v128.load(w2), c20);
+      c21 = madd(xv, v128.load(w2, 16), c21);
+      xp += 4;
+      w0 += 32; w1 += 32; w2 += 32;
     }
-    if (xp < xend) {
-      const xa = v128.load32_splat(xp);
-      c0 = madd(xa, v128.load(w), c0);
-      c1 = madd(xa, v128.load(w, 16), c1);
-    }
-    c0 = f32x4.add(c0, d0);
-    c1 = f32x4.add(c1, d1);
     if (kind != Act.Linear) {
-      c0 = actVec(kind, c0, a, b);
-      c1 = actVec(kind, c1, a, b);
+      c00 = actVec(kind, c00, a, b); c01 = actVec(kind, c01, a, b);
+      c10 = actVec(kind, c10, a, b); c11 = actVec(kind, c11, a, b);
+      c20 = actVec(kind, c20, a, b); c21 = actVec(kind, c21, a, b);
     }
-    store8(out + (<usize>p << 5), c0, c1, N - (p << 3));
+    const o = out + (<usize>p << 5);
+    const valid = N - (p << 3);
+    store8(o, c00, c01, valid);
+    if (rem > 1) store8(o + 32, c10, c11, valid - 8);
+    if (rem > 2) store8(o + 64, c20, c21, valid - 16);
   }
 }
 

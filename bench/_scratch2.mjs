@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+const dir = path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/';
+setWasmPaths(dir);
+setThreadsCount(1);
+console.log(await tf.setBackend('wasm'), tf.getBackend());
+console.log('simd', await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), 'mt', await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'), getThreadsCount());
+const x = tf.tensor2d([[1,-2,3]]);
+console.log(tf.relu(x).dataSync(), typeof tf.gelu, typeof tf.erf);
+console.log(tf.engine().backendInstance.wasm?.mainScriptUrlOrBlob, Object.keys(tf.engine().backendInstance));
+await tf.setBackend('cpu'); console.log(tf.getBackend());

@@ -1,0 +1,62 @@
+// Constants mirrored between assembly/ and src/ must not drift, and the compiled hot loops must
+// really be SIMD. These read source and build files, so they run in Node only.
+import { describe, expect, it } from 'vitest';
+import { readFileSync, statSync } from 'node:fs';
+import { ACTIVATION_KINDS } from '../src/activations.js';
+import { DESC, LAYOUT } from '../src/ops.js';
+
+const root = new URL('../', import.meta.url);
+const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
+
+describe('ABI between assembly/ and src/', () => {
+  it('activation kinds match `enum Act` in assembly/activations.ts', () => {
+    const body = /export const enum Act \{([\s\S]*?)\}/.exec(read('assembly/activations.ts'))![1]!;
+    const asKinds = Object.fromEntries([...body.matchAll(/(\w+)\s*=\s*(\d+)/g)].map((m) => [m[1]!.toLowerCase(), Number(m[2])]));
+    const tsKinds = Object.fromEntries(Object.entries(ACTIVATION_KINDS).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(asKinds).toEqual(tsKinds);
+  });
+
+  it('layer descriptor offsets match model_forward_f32', () => {
+    const src = read('assembly/model.ts');
+    const loads = Object.fromEntries([...src.matchAll(/const (\w+) = (?:<usize>)?load<\w+>\(d(?:, (\d+))?\)/g)].map((m) => [m[1]!, Number(m[2] ?? 0) / 4]));
+    expect(loads).toEqual({ type: DESC.type, K: DESC.inputs, N: DESC.units, packed: DESC.packed, kind: DESC.kind, a: DESC.a, b: DESC.b, slope: DESC.slope });
+  });
+
+  it('weight layouts match pack_weights_f32', () => {
+    expect(read('assembly/gemm.ts')).toMatch(/layout 0: W is \[N\]\[K\][\s\S]*layout 1: W is \[K\]\[N\]/);
+    expect(LAYOUT).toEqual({ 'out-in': 0, 'in-out': 1 });
+  });
+});
+
+describe('compiled kernels', () => {
+  for (const [binary, madd] of [['simd', /f32x4\.mul[\s\S]{0,400}f32x4\.add|f32x4\.add[\s\S]{0,400}f32x4\.mul/], ['relaxed', /f32x4\.relaxed_madd/]] as const) {
+    const wat = read(`build/simdnn-${binary}.wat`);
+    const func = (name: string) => {
+      const start = wat.indexOf(`\n (func $assembly/${name} `);
+      expect(start, `${name} in ${binary}.wat`).toBeGreaterThan(0);
+      const end = wat.indexOf('\n (func ', start + 10);
+      return wat.slice(start, end < 0 ? undefined : end);
+    };
+
+    it(`${binary}: dense kernels multiply-add with f32x4 in their inner loops`, () => {
+      for (const f of ['gemm/gemm4x8', 'gemm/gemv1x32']) {
+        const body = func(f);
+        expect(body).toMatch(/loop/);
+        expect(body).toMatch(madd);
+        expect(body).toMatch(/v128\.load32_splat/);
+      }
+    });
+
+    it(`${binary}: activation and softmax kernels are vectorised`, () => {
+      const act = func('activations/activate_f32');
+      expect(act).toMatch(/f32x4\.pmax/); // relu
+      expect(act).toMatch(/f32x4\.nearest/); // exp range reduction
+      expect(act).toMatch(/f32x4\.div/); // sigmoid
+      expect(func('softmax/softmax_f32')).toMatch(/f32x4\.(add|mul|sub)/);
+    });
+
+    it(`${binary}: the .wasm is at most 64 KiB`, () => {
+      expect(statSync(new URL(`build/simdnn-${binary}.wasm`, root)).size).toBeLessThanOrEqual(64 * 1024);
+    });
+  }
+});
