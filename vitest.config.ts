@@ -25,6 +25,9 @@ function browserProject(name: string, simd: 'baseline' | 'relaxed'): TestProject
   return {
     // Pre-bundle the one CommonJS-free dependency up front so vite never reloads the page mid-run.
     optimizeDeps: { include: ['@assemblyscript/loader'] },
+    // Tests that import the Node entry (src/node.ts: fs) get the browser entry (src/index.ts: fetch)
+    // here: same API, and the browser entry is what a browser runs.
+    resolve: { alias: [{ find: /^(.*\/src)\/node(\.js|\.ts)?$/, replacement: '$1/index.ts' }] },
     test: {
       name,
       include: ['test/**/*.test.ts'],

@@ -6,18 +6,91 @@ import type { Arena } from './runtime/memory.js';
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
-/** Keeps the set of live owning objects of one runtime, for `nn.memory()`. */
+/**
+ * What an owning object holds, kept apart from the object itself so that the object can be
+ * garbage-collected while the runtime still knows which blocks to free: the registry and the
+ * finalizer reference this record, never the object.
+ */
+interface Holding {
+  /** Byte offsets of the blocks this object owns. */
+  blocks: number[];
+  /** What it is ("model"), for the leak warning. */
+  readonly what: string;
+  /** Stack at construction (a string: a captured structured trace would keep the object alive). */
+  readonly site: string | undefined;
+}
+
+/** process.env.NODE_ENV === 'production', written out in full so bundlers that define it replace
+ *  it; false where `process` does not exist (browsers without such a define). */
+function production(): boolean {
+  try {
+    return process.env.NODE_ENV === 'production';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Keeps the live owning objects of one runtime, for `nn.memory()`, and the safety net for objects
+ * that are garbage-collected without `dispose()`: their memory is freed then, and the first such
+ * object of the runtime is reported once with console.warn (with the stack where it was created,
+ * unless NODE_ENV is 'production').
+ */
 export class Registry {
-  readonly live = new Set<Resource>();
+  /** One record per live owning object (not the objects themselves: they stay collectable). */
+  readonly live = new Set<Holding>();
+  /** Record creation stacks (off in production: it costs a few microseconds per object). */
+  readonly captureSites = !production();
+  #warned = false;
+  readonly #finalizer: FinalizationRegistry<Holding> | undefined =
+    typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((h) => this.#collected(h)) : undefined;
+
   constructor(readonly arena: Arena) {}
+
+  /** @internal */
+  track(owner: object, holding: Holding): void {
+    this.live.add(holding);
+    this.#finalizer?.register(owner, holding, holding);
+  }
+
+  /** @internal free a record's blocks and forget it (dispose, or the finalizer). */
+  release(holding: Holding): void {
+    if (!this.live.delete(holding)) return;
+    this.#finalizer?.unregister(holding);
+    const blocks = holding.blocks;
+    holding.blocks = [];
+    for (const ptr of blocks) this.arena.release(ptr);
+  }
+
+  #collected(holding: Holding): void {
+    if (!this.live.has(holding)) return;
+    let bytes = 0;
+    try {
+      for (const ptr of holding.blocks) bytes += this.arena.sizeOf(ptr);
+      this.release(holding);
+    } catch {
+      return; // a finalizer must never throw; nothing better to do with a corrupt record
+    }
+    if (this.#warned) return;
+    this.#warned = true;
+    const where = holding.site
+      ? `It was created at:\n${holding.site.split('\n').slice(1).join('\n')}`
+      : 'Its creation site is not recorded when NODE_ENV is "production".';
+    console.warn(
+      `simdnn: a ${holding.what} was garbage-collected without dispose(); its ${bytes} bytes of WebAssembly ` +
+        `memory were freed late, by a safety net. Call dispose() (or declare it with \`using\`) when you are ` +
+        `done with it. This warning is shown once per runtime. ${where}`,
+    );
+  }
 }
 
 /**
  * Something that owns blocks of WebAssembly memory. `dispose()` frees them (idempotent); any other
- * use afterwards throws SimdnnError('DISPOSED').
+ * use afterwards throws SimdnnError('DISPOSED'). An object that is garbage-collected without
+ * dispose() has its memory freed by the registry's finalizer (with a one-time warning).
  */
 export abstract class Resource implements Disposable {
-  #blocks: number[] = [];
+  readonly #holding: Holding;
   #disposed = false;
 
   protected constructor(
@@ -25,21 +98,27 @@ export abstract class Resource implements Disposable {
     /** What this is, for error messages ("model", "tensor"). */
     private readonly what: string,
   ) {
-    registry.live.add(this);
+    this.#holding = {
+      blocks: [],
+      what,
+      site: registry.captureSites ? new Error(`simdnn ${what} created`).stack : undefined,
+    };
+    registry.track(this, this.#holding);
   }
 
   /** Allocate `floats` float32 values owned by this object (freed by dispose). */
   protected own(floats: number): number {
     const ptr = this.registry.arena.allocF32(floats);
-    this.#blocks.push(ptr);
+    this.#holding.blocks.push(ptr);
     return ptr;
   }
 
   /** Free one block allocated with own() before dispose (for buffers that are replaced). */
   protected disown(ptr: number): void {
-    const i = this.#blocks.indexOf(ptr);
+    const blocks = this.#holding.blocks;
+    const i = blocks.indexOf(ptr);
     if (i >= 0) {
-      this.#blocks.splice(i, 1);
+      blocks.splice(i, 1);
       this.registry.arena.release(ptr);
     }
   }
@@ -60,9 +139,7 @@ export abstract class Resource implements Disposable {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const ptr of this.#blocks) this.registry.arena.release(ptr);
-    this.#blocks = [];
-    this.registry.live.delete(this);
+    this.registry.release(this.#holding);
   }
 
   /** `using model = nn.sequential(spec)` disposes it at the end of the scope. */

@@ -26,3 +26,9 @@ export async function runtime(options?: Omit<InitOptions, 'simd'>): Promise<Runt
   const { init } = await entry;
   return init({ ...options, simd: SIMD });
 }
+
+/** A new independent runtime (not memoised) from this environment's entry, on this project's binary. */
+export async function createRuntime(options?: Omit<InitOptions, 'simd'>): Promise<Runtime> {
+  const { createRuntime: create } = await entry;
+  return create({ ...options, simd: SIMD });
+}

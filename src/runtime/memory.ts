@@ -118,6 +118,43 @@ export class Arena {
     else free.splice(lo, 0, [start, end - start]);
   }
 
+  /** Size in bytes (padding included) of the live block at `ptr`, or 0 if there is none. */
+  sizeOf(ptr: number): number {
+    return this.live.get(ptr) ?? 0;
+  }
+
+  /**
+   * Verify the arena's invariants and return a description of the first violation, or undefined.
+   * For tests and debugging (O(blocks log blocks)): live and free blocks are 16-byte aligned, lie in
+   * [base, top), never overlap and cover it exactly; free blocks are sorted and coalesced; the byte
+   * count matches; top is within the memory.
+   */
+  check(): string | undefined {
+    const start = Math.ceil(this.base / ALIGN) * ALIGN;
+    const blocks: Array<[number, number, boolean]> = [];
+    let bytes = 0;
+    for (const [ptr, size] of this.live) { blocks.push([ptr, size, true]); bytes += size; }
+    for (const [ptr, size] of this.free) blocks.push([ptr, size, false]);
+    if (bytes !== this.liveBytes) return `live bytes ${this.liveBytes} but the blocks add up to ${bytes}`;
+    for (let i = 1; i < this.free.length; i++) {
+      const a = this.free[i - 1]!;
+      const b = this.free[i]!;
+      if (a[0] >= b[0]) return `free list not sorted at ${i}: ${a[0]} then ${b[0]}`;
+      if (a[0] + a[1] === b[0]) return `free blocks at ${a[0]} and ${b[0]} are adjacent (not coalesced)`;
+    }
+    blocks.sort((a, b) => a[0] - b[0]);
+    let at = start;
+    for (const [ptr, size, live] of blocks) {
+      if (ptr % ALIGN !== 0 || size % ALIGN !== 0 || size < PAD) return `block ${ptr}+${size} misaligned or too small`;
+      if (ptr !== at) return ptr < at ? `block ${ptr} overlaps the one before (ends at ${at})` : `gap at ${at}..${ptr}`;
+      if (!live && ptr + size === this.top) return `free block ${ptr}+${size} ends at top (not returned to the bump region)`;
+      at = ptr + size;
+    }
+    if (at !== this.top) return `blocks end at ${at} but top is ${this.top}`;
+    if (this.top > this.memory.buffer.byteLength || this.top > this.maxBytes) return `top ${this.top} past the memory`;
+    return undefined;
+  }
+
   /** Live block count and bytes (including alignment padding), and the memory's current size. */
   stats(): { blocks: number; bytes: number; heapBytes: number; freeBlocks: number } {
     return {

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// `npm start`: a short tour of what simdnn computes, on built-in defaults. Every number printed is
+// computed now, on this machine.
+import { init, type Runtime } from './node.js';
+
+const f = (v: number, d = 4) => (Number.isInteger(v) ? String(v) : v.toFixed(d));
+const row = (a: ArrayLike<number>, d = 4) => `[${Array.from(a, (v) => f(v, d)).join(', ')}]`;
+
+function heading(text: string): void {
+  console.log(`\n\x1b[1m${text}\x1b[0m`);
+}
+
+/** Deterministic weights so every run prints the same model. */
+function rand(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return ((s / 2 ** 32) * 2 - 1) * scale;
+  });
+}
+
+function median(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Median µs per call of fn, over about `ms` milliseconds after a warm-up. */
+function time(fn: () => unknown, ms = 300): number {
+  for (let i = 0; i < 50; i++) fn();
+  const samples: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) fn();
+    samples.push(((performance.now() - t0) / 20) * 1000);
+  }
+  return median(samples);
+}
+
+/** How a typical user writes a dense layer in plain JavaScript. */
+function naiveDense(x: Float32Array, w: Float32Array, b: Float32Array, K: number, N: number, relu: boolean): Float32Array {
+  const y = new Float32Array(N);
+  for (let n = 0; n < N; n++) {
+    let s = b[n]!;
+    for (let k = 0; k < K; k++) s += w[n * K + k]! * x[k]!;
+    y[n] = relu ? Math.max(0, s) : s;
+  }
+  return y;
+}
+
+function workedExample(nn: Runtime): void {
+  heading('1. One neuron: z = w·x + b, then an activation a = σ(z)');
+  const w = [0.5, -1.0];
+  const x = [2.0, 1.5];
+  const b = -0.5;
+  const neuron = nn.dense({ inputs: 2, units: 1, weights: w, bias: [b] });
+  const z = neuron.predict(x)[0]!;
+  console.log(`   w = ${row(w, 1)}, x = ${row(x, 1)}, b = ${b}  →  z = 0.5·2 − 1·1.5 − 0.5 = ${f(z)}`);
+  const zs = Float32Array.of(z);
+  console.log(`   ReLU(z)    = max(0, z)      = ${f(nn.relu(zs)[0]!)}`);
+  console.log(`   sigmoid(z) = 1/(1 + e^−z)   = ${nn.sigmoid(zs)[0]!.toPrecision(10)}   (float64: 0.2689414213699951)`);
+  console.log(`   tanh(z)    = ${nn.tanh(zs)[0]!.toPrecision(8)},  step(z) = ${nn.step(zs)[0]},  gelu(z) = ${nn.gelu(zs)[0]!.toPrecision(8)}`);
+  neuron.dispose();
+}
+
+function collapse(nn: Runtime): void {
+  heading('2. Without an activation, two layers collapse into one matrix; with ReLU they do not');
+  const W1 = [1, 2, -1, 0.5, 0, -3]; // 3×2
+  const W2 = [1, -1, 2]; // 1×3
+  const W21 = [0, 1].map((k) => W2[0]! * W1[k]! + W2[1]! * W1[2 + k]! + W2[2]! * W1[4 + k]!);
+  const linear = nn.sequential({ layers: [{ inputs: 2, units: 3, weights: W1 }, { units: 1, weights: W2 }] });
+  const bent = nn.sequential({ layers: [{ inputs: 2, units: 3, weights: W1, activation: 'relu' }, { units: 1, weights: W2 }] });
+  const one = nn.dense({ inputs: 2, units: 1, weights: W21 });
+  console.log(`   W2·W1 = ${row(W21, 1)}`);
+  console.log('   x            W2(W1 x)   (W2 W1) x   W2 relu(W1 x)');
+  for (const x of [[1, 0], [0, 1], [1, 1], [-1, 2]]) {
+    console.log(`   ${row(x, 0).padEnd(12)} ${f(linear.predict(x)[0]!, 2).padStart(8)}   ${f(one.predict(x)[0]!, 2).padStart(8)}   ${f(bent.predict(x)[0]!, 2).padStart(12)}`);
+  }
+  console.log('   The first two columns agree for every x: a stack of linear layers is one linear map.');
+  [linear, bent, one].forEach((m) => m.dispose());
+}
+
+function xor(nn: Runtime): void {
+  heading('3. XOR: no single linear neuron separates it; two ReLU neurons and one output do');
+  const X = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1);
+  // The best linear neuron (least squares) for XOR is w = (0, 0), b = 0.5: it outputs 0.5 everywhere.
+  const linear = nn.dense({ inputs: 2, units: 1, weights: [0, 0], bias: [0.5], activation: 'step' });
+  // h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2·h2
+  const model = nn.sequential({
+    format: 'simdnn', version: 1,
+    layers: [
+      { inputs: 2, units: 2, weights: [[1, 1], [1, 1]], bias: [0, -1], activation: 'relu' },
+      { units: 1, weights: [[1, -2]], bias: [0] },
+    ],
+  });
+  const y = model.predict(X, 4);
+  const lin = linear.predict(X, 4);
+  console.log('   x1 x2 | XOR | network | best linear neuron (step)');
+  for (let i = 0; i < 4; i++) {
+    const a = X[2 * i]!;
+    const c = X[2 * i + 1]!;
+    console.log(`    ${a}  ${c} |  ${a ^ c}  |    ${f(y[i]!)}    | ${lin[i]}`);
+  }
+  const ok = [0, 1, 1, 0].every((t, i) => y[i] === t);
+  console.log(`   network solves XOR: ${ok ? 'yes' : 'NO'}; the linear neuron gets ${[0, 1, 1, 0].filter((t, i) => lin[i] === t).length} of 4 right`);
+  model.dispose();
+  linear.dispose();
+}
+
+function mlp(nn: Runtime): void {
+  heading('4. A 784-512-256-10 MLP (ReLU, ReLU, softmax): the forward pass runs in one WebAssembly call');
+  const sizes = [784, 512, 256, 10];
+  const acts = ['relu', 'relu', 'softmax'] as const;
+  const t0 = performance.now();
+  const model = nn.sequential({
+    format: 'simdnn', version: 1,
+    layers: [0, 1, 2].map((i) => ({
+      inputs: sizes[i]!, units: sizes[i + 1]!, activation: acts[i],
+      weights: rand(sizes[i]! * sizes[i + 1]!, 11 + i, 1 / Math.sqrt(sizes[i]!)), bias: rand(sizes[i + 1]!, 21 + i, 0.1),
+    })),
+  });
+  const built = performance.now() - t0;
+  console.log(model.summary().split('\n').map((l) => '   ' + l).join('\n'));
+  const batch = 64;
+  const x = rand(batch * 784, 5).map((v) => (v + 1) / 2);
+  const t1 = performance.now();
+  const y = model.predict(x, batch);
+  const first = performance.now() - t1;
+  const top = Array.from(y.subarray(0, 10)).reduce((best, v, i, a) => (v > a[best]! ? i : best), 0);
+  console.log(`   built (weights packed) in ${f(built, 1)} ms; first predict of batch ${batch} in ${f(first, 2)} ms`);
+  console.log(`   row 0: class ${top} with p = ${f(y[top]!)}; each row sums to 1 (row 0: ${f(y.subarray(0, 10).reduce((a, b) => a + b, 0), 6)})`);
+  const us1 = time(() => model.predict(x.subarray(0, 784), 1));
+  const us64 = time(() => model.predict(x, batch));
+  const flops = 2 * (784 * 512 + 512 * 256 + 256 * 10);
+  console.log(`   batch 1: ${f(us1, 1)} µs per prediction; batch ${batch}: ${f(us64, 0)} µs (${f((flops * batch) / us64 / 1000, 1)} GFLOP/s)`);
+  model.dispose();
+}
+
+function timing(nn: Runtime): void {
+  heading('5. Quick timing against plain JavaScript (median µs per call, this machine, one thread)');
+  console.log('   workload                          simdnn    plain JS   speed-up');
+  for (const size of [64, 256, 1024]) {
+    const w = rand(size * size, size, 1 / Math.sqrt(size));
+    const b = rand(size, size + 1, 0.1);
+    const x = rand(size, size + 2);
+    const layer = nn.dense({ inputs: size, units: size, weights: w, bias: b, activation: 'relu' });
+    const fast = time(() => layer.predict(x));
+    const slow = time(() => naiveDense(x, w, b, size, size, true));
+    console.log(`   dense relu(Wx+b) ${String(size + '×' + size).padEnd(10)} batch 1 ${f(fast, 2).padStart(9)} ${f(slow, 2).padStart(10)} ${f(slow / fast, 1).padStart(8)}×`);
+    layer.dispose();
+  }
+  const n = 1 << 20;
+  const big = rand(n, 3, 8);
+  const out = new Float32Array(n);
+  const fast = time(() => nn.sigmoid(big, out), 400);
+  const slow = time(() => { for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-big[i]!)); }, 400);
+  console.log(`   sigmoid on 1M floats                ${f(fast, 0).padStart(9)} ${f(slow, 0).padStart(10)} ${f(slow / fast, 1).padStart(8)}×`);
+  console.log('   Full comparison with TensorFlow.js and ONNX Runtime: npm run bench');
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const nn = await init();
+  const loaded = performance.now() - t0;
+  console.log(`simdnn: ${nn.features.binary === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD128'} binary loaded in ${f(loaded, 1)} ms (Node ${process.versions.node})`);
+  workedExample(nn);
+  collapse(nn);
+  xor(nn);
+  mlp(nn);
+  timing(nn);
+  const mem = nn.memory();
+  console.log(`\nmemory: ${mem.objects} live objects, ${mem.bytes} bytes owned, ${(mem.heapBytes / 2 ** 20).toFixed(1)} MiB of WebAssembly memory`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
