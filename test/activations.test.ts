@@ -1,4 +1,4 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { Runtime } from '../src/node.js';
 import { refActivation, worst, rand, type RefParams } from './reference.js';
 import { runtime, SIMD } from './runtime.js';
@@ -57,6 +57,22 @@ beforeAll(async () => {
   nn = await runtime();
 });
 
+/** Measured accuracy per activation over the sweep, written to test/artifacts/accuracy-<binary>.md
+ *  in Node (the README's accuracy table comes from this file). */
+const measured: Array<{ label: string; maxAbs: number; maxRel: number; ratio: number; tol: string }> = [];
+afterAll(async () => {
+  if (typeof process === 'undefined' || !process.versions?.node || measured.length === 0) return;
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const dir = new URL('./artifacts/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const lines = [
+    `| activation | max abs error where \\|ref\\| ≤ 1 | max rel error where \\|ref\\| > 1 | worst error ÷ tolerance | tolerance (abs, rel) |`,
+    '|---|---|---|---|---|',
+    ...measured.map((m) => `| ${m.label} | ${m.maxAbs.toExponential(2)} | ${m.maxRel.toExponential(2)} | ${m.ratio.toFixed(3)} | ${m.tol} |`),
+  ];
+  writeFileSync(new URL(`accuracy-${SIMD}.md`, dir), `Accuracy of the ${SIMD} binary against float64 over ${sweep().length} inputs (npm test)\n\n${lines.join('\n')}\n`);
+});
+
 describe(`activations (${SIMD} binary)`, () => {
   it('loads the binary this project asks for', () => {
     expect(nn.features.binary).toBe(SIMD);
@@ -77,6 +93,16 @@ describe(`activations (${SIMD} binary)`, () => {
         expect(bad.slice(0, 5)).toEqual([]);
       } else {
         const w = worst(y, ref, c.abs, c.rel, x);
+        let maxAbs = 0;
+        let maxRel = 0;
+        for (let i = 0; i < x.length; i++) {
+          const r = ref[i]!;
+          if (!Number.isFinite(r) || !Number.isFinite(y[i]!) || !Number.isFinite(Math.fround(r))) continue;
+          const e = Math.abs(y[i]! - r);
+          if (Math.abs(r) <= 1) maxAbs = Math.max(maxAbs, e);
+          else maxRel = Math.max(maxRel, e / Math.abs(r));
+        }
+        measured.push({ label, maxAbs, maxRel, ratio: w.ratio, tol: `${c.abs.toExponential(1)}, ${c.rel.toExponential(1)}` });
         expect(w.ratio, `${label}(${w.input}) = ${w.actual}, expected ${w.expected}`).toBeLessThanOrEqual(1);
       }
     });

@@ -45,6 +45,9 @@ describe(`dense layers (${SIMD} binary)`, () => {
         expect(y.length).toBe(batch * N);
         expect(maxRelDiff(y, ref), `batch ${batch}`).toBeLessThanOrEqual(denseTolerance(K));
         expect(Array.from(inOut.predict(x, batch))).toEqual(Array.from(y));
+        // batch invariance: the last row alone gives bit-identical results
+        const last = outIn.predict(x.subarray((batch - 1) * K), 1);
+        expect(Array.from(y.subarray((batch - 1) * N))).toEqual(Array.from(last));
       }
       outIn.dispose();
       inOut.dispose();
