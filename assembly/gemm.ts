@@ -7,8 +7,8 @@
 // zero-padded past N, so every panel holds 8 + 8·K floats and the accumulators start from the bias.
 //
 // dense_f32 computes a 4×8 register tile at a time (8 accumulators, 2 weight vectors, 1 broadcast:
-// fits V8's 15 XMM registers without spills) for M ≥ 2, and a 1×32 tile (4 panels side by side,
-// 8 independent accumulator chains) for M = 1, where a single chain would be latency-bound.
+// fits V8's 15 XMM registers without spills) for M ≥ 2, and a 1×24 tile (3 panels side by side,
+// 6 independent accumulator chains) for M = 1, where a single chain would be latency-bound.
 // The activation is applied to the tile before it is stored (fused epilogue): one pass over Y.
 // Remainders: rows past M are computed on clamped row pointers and not stored; columns past N come
 // from zero padding and are not stored (lane stores). Nothing is written outside Y; X and the packed
@@ -119,57 +119,22 @@ function gemm4x8(out: usize, x: usize, packed: usize, M: i32, K: i32, N: i32, ki
   }
 }
 
-/** One row (matrix–vector): 1×32 tiles over groups of 4 panels, then one 1×8..1×24 tile. */
-function gemv1x32(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32, a: f32, b: f32): void {
+/**
+ * One row (matrix–vector): 1×24 tiles, three panels side by side (6 accumulator chains, 6 weight
+ * vectors, 1 broadcast: 13 registers; a 1×32 tile needs 17 and V8 spills one accumulator every
+ * iteration). In the last group, missing panels reuse the last panel's pointer (in bounds) and are
+ * not stored. Each output sums k = 0, 1, … from its bias, the same order as gemm4x8, so a row's
+ * result does not depend on the batch size.
+ */
+function gemv1x24(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32, a: f32, b: f32): void {
   const panels = (N + 7) >> 3;
   const pstride = panelFloats(K) << 2;
   const xend = x + (<usize>K << 2);
-  let p = 0;
-  for (; p + 4 <= panels; p += 4) {
-    let w0 = packed + <usize>p * pstride;
-    let w1 = w0 + pstride;
-    let w2 = w1 + pstride;
-    let w3 = w2 + pstride;
-    let c00 = v128.load(w0), c01 = v128.load(w0, 16);
-    let c10 = v128.load(w1), c11 = v128.load(w1, 16);
-    let c20 = v128.load(w2), c21 = v128.load(w2, 16);
-    let c30 = v128.load(w3), c31 = v128.load(w3, 16);
-    w0 += 32; w1 += 32; w2 += 32; w3 += 32;
-    let xp = x;
-    while (xp < xend) {
-      const xv = v128.load32_splat(xp);
-      c00 = madd(xv, v128.load(w0), c00);
-      c01 = madd(xv, v128.load(w0, 16), c01);
-      c10 = madd(xv, v128.load(w1), c10);
-      c11 = madd(xv, v128.load(w1, 16), c11);
-      c20 = madd(xv, v128.load(w2), c20);
-      c21 = madd(xv, v128.load(w2, 16), c21);
-      c30 = madd(xv, v128.load(w3), c30);
-      c31 = madd(xv, v128.load(w3, 16), c31);
-      xp += 4;
-      w0 += 32; w1 += 32; w2 += 32; w3 += 32;
-    }
-    if (kind != Act.Linear) {
-      c00 = actVec(kind, c00, a, b); c01 = actVec(kind, c01, a, b);
-      c10 = actVec(kind, c10, a, b); c11 = actVec(kind, c11, a, b);
-      c20 = actVec(kind, c20, a, b); c21 = actVec(kind, c21, a, b);
-      c30 = actVec(kind, c30, a, b); c31 = actVec(kind, c31, a, b);
-    }
-    const o = out + (<usize>p << 5);
-    const valid = N - (p << 3); // > 24 here; only the last group can be partial
-    store8(o, c00, c01, 8);
-    store8(o + 32, c10, c11, 8);
-    store8(o + 64, c20, c21, 8);
-    store8(o + 96, c30, c31, valid - 24);
-  }
-  if (p < panels) {
-    // The last 1–3 panels side by side (up to 6 chains). Missing panels reuse the last one's
-    // pointer (in bounds) and are not stored. Each output still sums k = 0, 1, … from its bias,
-    // the same order as gemm4x8, so a row's result does not depend on the batch size.
+  for (let p = 0; p < panels; p += 3) {
     const rem = panels - p;
     let w0 = packed + <usize>p * pstride;
     let w1 = rem > 1 ? w0 + pstride : w0;
-    let w2 = rem > 2 ? w0 + 2 * pstride : w1;
+    let w2 = rem > 2 ? w1 + pstride : w1;
     let c00 = v128.load(w0), c01 = v128.load(w0, 16);
     let c10 = v128.load(w1), c11 = v128.load(w1, 16);
     let c20 = v128.load(w2), c21 = v128.load(w2, 16);
@@ -206,6 +171,6 @@ function gemv1x32(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32
  */
 export function dense_f32(out: usize, x: usize, packed: usize, M: i32, K: i32, N: i32, kind: i32, a: f32, b: f32): void {
   if (M <= 0 || N <= 0) return;
-  if (M == 1) gemv1x32(out, x, packed, K, N, kind, a, b);
+  if (M == 1) gemv1x24(out, x, packed, K, N, kind, a, b);
   else gemm4x8(out, x, packed, M, K, N, kind, a, b);
 }
