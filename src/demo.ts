@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npm start`: a short tour of what simdnn computes, on built-in defaults. Every number printed is
 // computed now, on this machine.
 import { init, type Runtime } from './node.js';

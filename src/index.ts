@@ -1,5 +1,5 @@
 // Browser / worker / bundler entry. Never imports `node:` modules.
-import { browserPlatform } from './runtime/platform-browser.js';
+import { browserPlatform } from './platform-browser.js';
 import { createRuntime as create, memoisedInit, type InitOptions, type Runtime } from './runtime.js';
 
 export * from './exports.js';

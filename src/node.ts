@@ -1,5 +1,5 @@
 // Node entry: reads the .wasm from the package's build/ folder with fs.
-import { nodePlatform } from './runtime/platform-node.js';
+import { nodePlatform } from './platform-node.js';
 import { createRuntime as create, memoisedInit, type InitOptions, type Runtime } from './runtime.js';
 
 export * from './exports.js';

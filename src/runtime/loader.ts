@@ -1,4 +1,4 @@
-import { instantiate } from '@assemblyscript/loader';
+import { instantiateSync } from '@assemblyscript/loader';
 import { SimdnnError, describe } from '../errors.js';
 
 /** Anything a .wasm binary can be given as: a URL or path, a fetch Response (or its promise), the
@@ -105,9 +105,19 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
     }
     return compile(fetched, platform, String(location));
   }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = toBytes(source);
+    checkMagic(bytes, where);
+    try {
+      return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    } catch (cause) {
+      throw new SimdnnError('WASM_LOAD_FAILED', `${where} failed to compile: ${(cause as Error).message}`, { cause });
+    }
+  }
   if (typeof (source as PromiseLike<Response>).then === 'function') {
     return compile(await (source as PromiseLike<Response>), platform, where);
   }
+  // Checked after bytes and modules: touching the global `Response` in Node loads undici (slow).
   if (typeof Response !== 'undefined' && source instanceof Response) {
     if (!source.ok) {
       throw new SimdnnError(
@@ -125,15 +135,6 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
       }
     }
     return compile(new Uint8Array(await source.arrayBuffer()), platform, source.url || where);
-  }
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    const bytes = toBytes(source);
-    checkMagic(bytes, where);
-    try {
-      return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    } catch (cause) {
-      throw new SimdnnError('WASM_LOAD_FAILED', `${where} failed to compile: ${(cause as Error).message}`, { cause });
-    }
   }
   throw new SimdnnError(
     'INVALID_ARGUMENT',
@@ -162,7 +163,9 @@ export async function load(
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
   let instance: WebAssembly.Instance;
   try {
-    ({ instance } = await instantiate(module, { env: { memory } }));
+    // Synchronous instantiation of the compiled module: the loader's async `instantiate` probes the
+    // global `Response`, which in Node loads the whole fetch implementation (~25 ms of start-up).
+    ({ instance } = instantiateSync(module, { env: { memory } }));
   } catch (cause) {
     throw new SimdnnError(
       'WASM_LOAD_FAILED',

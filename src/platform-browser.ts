@@ -1,12 +1,12 @@
-import type { Binary, Platform } from './loader.js';
+import type { Binary, Platform } from './runtime/loader.js';
 
 /** Browsers, workers and bundlers: the binary sits beside this module; `new URL(…, import.meta.url)`
  *  is the pattern Vite and webpack 5 recognise and emit as an asset. Never imports `node:` modules. */
 export const browserPlatform: Platform = {
   defaultLocation(binary: Binary): URL {
     return binary === 'relaxed'
-      ? new URL('../../build/simdnn-relaxed.wasm', import.meta.url)
-      : new URL('../../build/simdnn-simd.wasm', import.meta.url);
+      ? new URL('../build/simdnn-relaxed.wasm', import.meta.url)
+      : new URL('../build/simdnn-simd.wasm', import.meta.url);
   },
   fetchBinary(location: string | URL): Promise<Response> {
     return fetch(location);
