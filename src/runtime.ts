@@ -51,6 +51,13 @@ type Out = Float32Array | undefined;
 const PAGE = 65536;
 
 /**
+ * Elementwise calls stream through the staging buffer in chunks of this many floats (64 KiB): the
+ * copy in, the kernel and the copy out of one chunk stay in cache, so a large input crosses main
+ * memory twice (read x, write out) instead of six times. Measured on 1M-float relu/sigmoid.
+ */
+const CHUNK = 16384;
+
+/**
  * A loaded simdnn: kernels, their memory, and the operations on top. Get one with `init()`.
  * Everything it creates (models, layers) lives in its memory and must be disposed.
  */
@@ -114,12 +121,19 @@ export class Runtime {
     }
     const n = x.length;
     if (n === 0) return result;
-    const slopeLen = act.slope ? act.slope.length : 0;
-    const ptr = this.#stage(n + slopeLen);
-    ops.upload(this.#ctx, ptr, x);
-    if (act.slope) ops.upload(this.#ctx, ptr + n * 4, act.slope);
-    ops.activate(this.#ctx, act, ptr, ptr, n, ptr + n * 4);
-    return ops.download(this.#ctx, ptr, n, result);
+    const period = act.slope ? act.slope.length : 1;
+    // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk.
+    const chunk = Math.min(n, Math.max(period, Math.floor(CHUNK / period) * period));
+    const ptr = this.#stage(chunk + (act.slope ? period : 0));
+    const slopePtr = ptr + chunk * 4;
+    if (act.slope) ops.upload(this.#ctx, slopePtr, act.slope);
+    for (let start = 0; start < n; start += chunk) {
+      const len = Math.min(chunk, n - start);
+      ops.upload(this.#ctx, ptr, x.subarray(start, start + len));
+      ops.activate(this.#ctx, act, ptr, ptr, len, slopePtr);
+      ops.download(this.#ctx, ptr, len, result.subarray(start, start + len));
+    }
+    return result;
   }
 
   #out(out: Out, n: number, what: string): Float32Array {
@@ -139,10 +153,16 @@ export class Runtime {
     if (x.length % c !== 0) {
       throw new SimdnnError('SHAPE_MISMATCH', `${what}: input has ${x.length} values, which is not a whole number of rows of ${c} columns`);
     }
-    const ptr = this.#stage(x.length);
-    ops.upload(this.#ctx, ptr, x);
-    ops.softmax(this.#ctx, log, ptr, ptr, x.length / c, c);
-    return ops.download(this.#ctx, ptr, x.length, out);
+    // Whole rows per chunk (see CHUNK).
+    const rowsPerChunk = Math.max(1, Math.floor(CHUNK / c));
+    const ptr = this.#stage(Math.min(x.length, rowsPerChunk * c));
+    for (let start = 0; start < x.length; start += rowsPerChunk * c) {
+      const len = Math.min(rowsPerChunk * c, x.length - start);
+      ops.upload(this.#ctx, ptr, x.subarray(start, start + len));
+      ops.softmax(this.#ctx, log, ptr, ptr, len / c, c);
+      ops.download(this.#ctx, ptr, len, out.subarray(start, start + len));
+    }
+    return out;
   }
 
   /** Softmax over each row of `cols` values (default: all of x is one row). */
