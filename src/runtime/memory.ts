@@ -35,7 +35,9 @@ export class Arena {
   /** A Float32Array over the whole memory. Compared by buffer identity on every call because
    *  memory.grow detaches the previous buffer and a stale view would silently read zeros. */
   f32(): Float32Array {
-    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    // memory.grow detaches the old buffer and every view on it reads as length 0: that check is a
+    // field load, where comparing `memory.buffer` goes through a slow API getter on every call.
+    if (this.view.length === 0) this.view = new Float32Array(this.memory.buffer);
     return this.view;
   }
 
