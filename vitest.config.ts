@@ -14,6 +14,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE 
 
 const BROWSER_ONLY = 'test/**/*.browser-only.test.ts';
 const NODE_ONLY = 'test/**/*.node-only.test.ts';
+const BINARY_INDEPENDENT = ['test/bundlers/**', 'test/browser/**', 'test/workers/**', 'test/abi.node-only.test.ts'];
 
 if (!HAS_CHROMIUM) {
   if (IN_CI) throw new Error(`simdnn: CI is set but there is ${NO_CHROMIUM_MESSAGE}`);
@@ -61,7 +62,9 @@ export default defineConfig({
         test: {
           name: 'node-relaxed',
           include: ['test/**/*.test.ts'],
-          exclude: [NODE_ONLY, BROWSER_ONLY],
+          // Node-only suites that test one binary's behaviour (ONNX conformance) run here too; those
+          // that test packaging, pages or the build, not a binary, run once, in the `node` project.
+          exclude: [...configDefaults.exclude, BROWSER_ONLY, ...BINARY_INDEPENDENT],
           provide: { simd: 'relaxed' },
           execArgv: ['--experimental-wasm-relaxed-simd'],
           testTimeout: 60_000,

@@ -5,6 +5,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 
 await mkdir(new URL('../build/', import.meta.url), { recursive: true });
 await writeFile(new URL('../build/.gitignore', import.meta.url), '*\n!.gitignore\n');
+// npm pack also reads build/.gitignore, which would drop the binaries package.json "files" lists
+// (the packed tarball had no .wasm): an .npmignore in the folder takes precedence for npm.
+await writeFile(
+  new URL('../build/.npmignore', import.meta.url),
+  '# npm pack: publish the .wasm files that package.json "files" lists (build/.gitignore excludes everything)\n',
+);
 for (const target of ['simd', 'relaxed']) {
   const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target], {});
   if (error) {

@@ -111,7 +111,13 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
     try {
       return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     } catch (cause) {
-      throw new SimdnnError('WASM_LOAD_FAILED', `${where} failed to compile: ${(cause as Error).message}`, { cause });
+      const message = (cause as Error).message;
+      // A Content-Security-Policy without 'wasm-unsafe-eval' blocks compilation; Chromium words it as
+      // 'unsafe-eval', which is not the keyword to add.
+      const csp = /Content.Security.Policy|unsafe-eval/i.test(message)
+        ? ". The page's Content-Security-Policy must allow WebAssembly: add 'wasm-unsafe-eval' to script-src"
+        : '';
+      throw new SimdnnError('WASM_LOAD_FAILED', `${where} failed to compile: ${message}${csp}`, { cause });
     }
   }
   if (typeof (source as PromiseLike<Response>).then === 'function') {

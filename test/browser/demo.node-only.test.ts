@@ -85,6 +85,7 @@ describe.skipIf(!HAS_CHROMIUM)('demo page', () => {
     await expect.poll(() => part.getAttribute('data-ready')).toBe('true');
     expect(await colours('.board')).toBeGreaterThan(50);
     const before = await page.textContent('.status-line');
+    await page.locator('.board').scrollIntoViewIfNeeded();
     const box = (await page.locator('.board').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.1, box.y + box.height * 0.1);
     await expect.poll(() => page.textContent('.status-line')).not.toBe(before);

@@ -33,6 +33,14 @@ describe(`browser entry (${SIMD} binary)`, () => {
     }
   });
 
+  it('a Response without the application/wasm type still loads (no streaming compile)', async () => {
+    const { createRuntime } = await entry;
+    const bytes = await (await fetch(wasmUrl(SIMD))).arrayBuffer();
+    const wasm = new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
+    const nn = await createRuntime({ simd: SIMD, wasm });
+    expect(Array.from(nn.relu(Float32Array.of(-1, 1)))).toEqual([0, 1]);
+  });
+
   it('a 404 names the URL and the init({ wasm }) fix', async () => {
     const { createRuntime } = await entry;
     const missing = new URL('/no/such/simdnn.wasm', location.href);
