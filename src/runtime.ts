@@ -15,8 +15,10 @@ export interface InitOptions {
   simd?: 'auto' | 'relaxed' | 'baseline';
   /** The binary, when the default location does not work (bundlers that do not copy assets, workers
    *  that refuse fetch): a URL or path, a Response, the bytes, or a compiled WebAssembly.Module.
-   *  It must be the binary `simd` selects (build/simdnn-relaxed.wasm or build/simdnn-simd.wasm). */
-  wasm?: WasmSource;
+   *  Either the binary `simd` selects (build/simdnn-relaxed.wasm or build/simdnn-simd.wasm), or
+   *  both as `{ baseline, relaxed }` so that `simd: 'auto'` can still choose (given only one of
+   *  them, 'auto' uses that one). */
+  wasm?: WasmSource | { baseline?: WasmSource; relaxed?: WasmSource };
   /** Upper bound of WebAssembly memory in bytes (default 2 GiB, at most 4 GiB). Allocations past it
    *  throw OUT_OF_MEMORY and leave every existing object intact. Memory only grows, never shrinks. */
   maximumMemory?: number;
@@ -249,9 +251,24 @@ export async function createRuntime(platform: Platform, options: InitOptions = {
         '(Node 20 needs --experimental-wasm-relaxed-simd; Node ≥ 22 and Chrome ≥ 114 have it). Use simd: "auto"',
     );
   }
-  const binary: Binary = mode === 'baseline' || !features.relaxedSimd ? 'baseline' : 'relaxed';
+  let binary: Binary = mode === 'baseline' || !features.relaxedSimd ? 'baseline' : 'relaxed';
+  let source = options.wasm as WasmSource | undefined;
+  const pair = options.wasm as { baseline?: WasmSource; relaxed?: WasmSource } | undefined;
+  if (pair !== null && typeof pair === 'object' && Object.getPrototypeOf(pair) === Object.prototype) {
+    if (pair.baseline === undefined && pair.relaxed === undefined) {
+      throw new SimdnnError('INVALID_ARGUMENT', "init({ wasm }): an object must have 'baseline' and/or 'relaxed' binaries");
+    }
+    if (mode === 'auto' && pair[binary] === undefined) binary = binary === 'relaxed' ? 'baseline' : 'relaxed';
+    source = pair[binary];
+    if (source === undefined) {
+      throw new SimdnnError('INVALID_ARGUMENT', `init({ simd: '${mode}' }) needs wasm.${binary}, which was not given`);
+    }
+    if (binary === 'relaxed' && !features.relaxedSimd) {
+      throw new SimdnnError('NO_SIMD', 'init({ wasm: { relaxed } }): this engine does not support relaxed SIMD; pass wasm.baseline too');
+    }
+  }
   const pages = Math.floor(maxBytes / PAGE);
-  const loaded = await load(platform, binary, options.wasm, pages);
+  const loaded = await load(platform, binary, source, pages);
   return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE);
 }
 
