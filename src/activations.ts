@@ -93,10 +93,11 @@ export function canonicalActivation(name: unknown): ActivationName {
 }
 
 function num(name: string, key: string, value: unknown, finite: boolean): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || (finite && !Number.isFinite(value))) {
+  // The kernels take float32 parameters: 1e39 is finite here but would reach them as Infinity.
+  if (typeof value !== 'number' || Number.isNaN(value) || (finite && !Number.isFinite(Math.fround(value)))) {
     throw new SimdnnError(
       'INVALID_PARAMETER',
-      `${name}: parameter '${key}' must be a ${finite ? 'finite ' : ''}number, received ${describe(value)}`,
+      `${name}: parameter '${key}' must be a ${finite ? 'finite number within the float32 range (|v| ≤ 3.4028234663852886e38)' : 'number'}, received ${describe(value)}`,
     );
   }
   return value;
@@ -129,6 +130,8 @@ export function resolveActivation(spec: unknown, params?: ActivationParams): Res
       );
     }
   }
+  // An explicit `undefined` (a forwarded optional option) means the default.
+  for (const key of Object.keys(given)) if (given[key] === undefined) delete given[key];
   const p = { ...accepted, ...given } as Record<string, unknown>;
   const filled: ActivationParams = {};
   let kind: number = ACTIVATION_KINDS[name];
@@ -182,6 +185,9 @@ export function resolveActivation(spec: unknown, params?: ActivationParams): Res
 }
 
 function toSlope(value: unknown): Float32Array {
+  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+    throw new SimdnnError('INVALID_PARAMETER', `prelu: 'slope' must hold numbers, received ${describe(value)} (BigInt values)`);
+  }
   let out: Float32Array;
   if (typeof value === 'number') out = Float32Array.of(value);
   else if (value instanceof Float32Array) out = value.slice();

@@ -95,10 +95,22 @@ export class Runtime {
   #stage(floats: number): number {
     const st = this.#staging;
     if (floats > st.floats) {
+      const arena = this.#ctx.arena;
+      // Its contents are never needed across calls: free it first, so that the new buffer can
+      // reuse that space, and fall back from amortised doubling to exactly `floats` before giving
+      // up with OUT_OF_MEMORY (a request that fits must not fail because of the growth policy).
+      if (st.floats > 0) arena.release(st.ptr);
+      this.#staging = { ptr: 0, floats: 0 };
       const size = Math.max(floats, st.floats * 2, 1024);
-      const ptr = this.#ctx.arena.allocF32(size); // may throw OUT_OF_MEMORY: old buffer kept
-      if (st.floats > 0) this.#ctx.arena.release(st.ptr);
-      this.#staging = { ptr, floats: size };
+      let ptr: number;
+      try {
+        ptr = arena.allocF32(size);
+        this.#staging = { ptr, floats: size };
+      } catch (err) {
+        if (size === floats) throw err;
+        ptr = arena.allocF32(floats);
+        this.#staging = { ptr, floats };
+      }
     }
     return this.#staging.ptr;
   }
@@ -220,22 +232,37 @@ export class Runtime {
 /** The canonical activation names accepted by `activate` and model specs. */
 export type { ActivationName };
 
-/** Create a new, independent runtime (its own memory). Most code wants the memoised init(). */
-export async function createRuntime(platform: Platform, options: InitOptions = {}): Promise<Runtime> {
+const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory'];
+
+/** Validate init() options (throws INVALID_ARGUMENT); returns simd and maximumMemory with their
+ *  defaults filled in. Unknown keys are rejected: a misspelt option must not be silently ignored. */
+function checkOptions(options: unknown): { mode: 'auto' | 'relaxed' | 'baseline'; maxBytes: number } {
   if (options === null || typeof options !== 'object') {
     throw new SimdnnError('INVALID_ARGUMENT', `init(options): options must be an object, received ${describe(options)}`);
   }
-  const mode = options.simd ?? 'auto';
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new SimdnnError('INVALID_ARGUMENT', `init: unknown option '${key}'; expected ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const o = options as InitOptions;
+  const mode = o.simd ?? 'auto';
   if (mode !== 'auto' && mode !== 'relaxed' && mode !== 'baseline') {
     throw new SimdnnError('INVALID_ARGUMENT', `init: simd must be 'auto', 'relaxed' or 'baseline', received ${describe(mode)}`);
   }
-  const maxBytes = options.maximumMemory ?? 2 ** 31;
+  const maxBytes = o.maximumMemory ?? 2 ** 31;
   if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes < PAGE || maxBytes > 2 ** 32) {
     throw new SimdnnError(
       'INVALID_ARGUMENT',
       `init: maximumMemory must be a number of bytes between ${PAGE} and ${2 ** 32}, received ${describe(maxBytes)}`,
     );
   }
+  return { mode, maxBytes };
+}
+
+/** Create a new, independent runtime (its own memory). Most code wants the memoised init(). */
+export async function createRuntime(platform: Platform, options: InitOptions = {}): Promise<Runtime> {
+  const { mode, maxBytes } = checkOptions(options);
   const features = detectFeatures();
   if (!features.simd) {
     throw new SimdnnError(
@@ -276,9 +303,17 @@ export async function createRuntime(platform: Platform, options: InitOptions = {
 export function memoisedInit(platform: Platform): (options?: InitOptions) => Promise<Runtime> {
   const memo = new Map<string, Promise<Runtime>>();
   return (options: InitOptions = {}) => {
+    // Validate first and key on the validated values: an invalid option must never be answered
+    // with a runtime memoised for a valid one that prints the same ('16777216' vs 16777216).
+    let checked: ReturnType<typeof checkOptions>;
+    try {
+      checked = checkOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // A custom binary is not memoised: each call may pass a different one.
-    if (options !== null && typeof options === 'object' && options.wasm !== undefined) return createRuntime(platform, options);
-    const key = `${options?.simd ?? 'auto'}|${options?.maximumMemory ?? ''}`;
+    if (options.wasm !== undefined) return createRuntime(platform, options);
+    const key = `${checked.mode}|${checked.maxBytes}`;
     let p = memo.get(key);
     if (!p) {
       p = createRuntime(platform, options);

@@ -18,15 +18,16 @@ import { createRuntime, SimdnnError, type Runtime, type Sequential, type ModelSp
 import { Arena } from '../src/runtime/memory.js';
 import { rand, refActivation, refSoftmax } from './reference.js';
 import { SIMD } from './runtime.js';
-import { env, envInt, IN_BROWSER, wasmModule } from './hardening.js';
+import { BUDGET, env, envInt, wasmModule } from './hardening.js';
 import {
   activationTolerance, dotTolerance, F32_MAX, LOG_SOFTMAX_TOLERANCE, SOFTMAX_TOLERANCE, type ActParams,
 } from './tolerances.js';
 
 const SEED = envInt('FUZZ_SEED', 0x15_5e_05);
-/** Public-API steps per vitest project (the arena property below runs as many operations). The
- *  browser projects run a smaller smoke-sized budget: same engine, they add the fetch-based entry. */
-const STEPS = envInt('FUZZ_STEPS', IN_BROWSER ? 2_000 : 10_000);
+/** Public-API steps: 10,000 in the `node` project, fewer in the others (see BUDGET). */
+const STEPS = envInt('FUZZ_STEPS', 10_000 * BUDGET);
+/** Operations of the arena property (pure TypeScript: cheap, and the same on every project). */
+const ARENA_STEPS = envInt('FUZZ_ARENA_STEPS', 5_000 * BUDGET);
 const PATH = env('FUZZ_PATH');
 const REPLAY = env('FUZZ_REPLAY');
 const COMMANDS_PER_RUN = 120;
@@ -106,8 +107,8 @@ const modelArb: fc.Arbitrary<GenModel> = fc.record({
 });
 /** Large enough to grow memory (or fail with OUT_OF_MEMORY in the 16 MiB runtime). */
 const bigModelArb: fc.Arbitrary<GenModel> = fc.record({
-  inputs: fc.integer({ min: 200, max: 1500 }),
-  layers: fc.tuple(layerArb(fc.integer({ min: 200, max: 1500 }))).map(([l]) => [{ ...l, kind: 'dense' as const, format: 'f32' as const }]),
+  inputs: fc.integer({ min: 300, max: 1600 }),
+  layers: fc.tuple(layerArb(fc.integer({ min: 300, max: 1600 }))).map(([l]) => [{ ...l, kind: 'dense' as const, format: 'f32' as const }]),
   inputsOnModel: fc.boolean(),
   viaDense: fc.constant(false),
 });
@@ -281,7 +282,7 @@ function within(a: number, r: number, e: number): boolean {
 }
 
 function checkOutputs(what: string, y: Float32Array, ref: { v: Float64Array; e: Float64Array }, rows?: Set<number>, cols = 1): void {
-  expect(y.length, `${what}: output length`).toBe(ref.v.length);
+  if (y.length !== ref.v.length) throw new Error(`${what}: ${y.length} outputs, expected ${ref.v.length}`);
   for (let i = 0; i < y.length; i++) {
     if (rows && !rows.has(Math.floor(i / cols))) continue;
     if (!within(y[i]!, ref.v[i]!, ref.e[i]!)) {
@@ -368,7 +369,7 @@ interface Live {
   probe: Float32Array;
   golden: Float32Array;
 }
-interface Rt { nn: Runtime; sentinel: Live; heap: number; scratch: number }
+interface Rt { nn: Runtime; sentinel: Live; heap: number }
 
 function expectError(what: string, f: () => unknown, codes: readonly string[]): SimdnnError {
   try {
@@ -428,26 +429,36 @@ class World {
     return live;
   }
 
-  /** Invariants after every step. */
+  /** Invariants after every step (plain comparisons: this runs ~10,000 times). */
   verify(step: string): void {
-    for (const [i, rt] of this.rts.entries()) {
+    const fail = (msg: string): never => { throw new Error(`${step}: ${msg}`); };
+    for (let i = 0; i < this.rts.length; i++) {
+      const rt = this.rts[i]!;
       const mem = rt.nn.memory();
-      const mine = this.live.filter((l) => l.rt === i);
-      const where = `${step}: runtime ${i}`;
-      expect(mem.objects, `${where}: objects`).toBe(mine.length + 1);
-      expect(mem.bytes, `${where}: bytes`).toBe(mine.reduce((s, l) => s + l.bytes, rt.sentinel.bytes));
-      expect(mem.heapBytes, `${where}: heap never shrinks`).toBeGreaterThanOrEqual(rt.heap);
-      expect(mem.heapBytes, `${where}: heap within maximum`).toBeLessThanOrEqual(mem.maximumBytes);
-      expect(mem.scratchBytes, `${where}: scratch never shrinks`).toBeGreaterThanOrEqual(rt.scratch);
+      let objects = 1;
+      let bytes = rt.sentinel.bytes;
+      for (const l of this.live) if (l.rt === i) { objects++; bytes += l.bytes; }
+      if (mem.objects !== objects) fail(`runtime ${i}: nn.memory().objects is ${mem.objects}, expected ${objects}`);
+      if (mem.bytes !== bytes) fail(`runtime ${i}: nn.memory().bytes is ${mem.bytes}, expected ${bytes} (what the live objects allocated)`);
+      if (mem.heapBytes < rt.heap) fail(`runtime ${i}: heapBytes shrank from ${rt.heap} to ${mem.heapBytes}`);
+      if (mem.heapBytes > mem.maximumBytes) fail(`runtime ${i}: heapBytes ${mem.heapBytes} past the maximum ${mem.maximumBytes}`);
+      if (mem.bytes + mem.scratchBytes > mem.heapBytes) fail(`runtime ${i}: ${mem.bytes} + ${mem.scratchBytes} bytes live in a heap of ${mem.heapBytes}`);
       rt.heap = mem.heapBytes;
-      rt.scratch = mem.scratchBytes;
       const bad = arenaOf(rt.sentinel.model).check();
-      if (bad) throw new Error(`${where}: arena invariant broken: ${bad}`);
+      if (bad) fail(`runtime ${i}: arena invariant broken: ${bad}`);
     }
     for (const l of [...this.rts.map((r) => r.sentinel), ...this.live]) {
       const y = l.model.predict(l.probe, 1);
-      if (!same(y, l.golden)) throw new Error(`${step}: model #${l.id} changed its output for its probe: memory was corrupted (${Array.from(y.subarray(0, 4))} vs ${Array.from(l.golden.subarray(0, 4))})`);
+      if (!same(y, l.golden)) fail(`model #${l.id} changed its output for its probe: memory was corrupted (${Array.from(y.subarray(0, 4))} vs ${Array.from(l.golden.subarray(0, 4))})`);
     }
+  }
+
+  /** Make room for one more model: dispose the oldest. */
+  room(): void {
+    if (this.live.length < MAX_LIVE) return;
+    const oldest = this.live[0]!;
+    oldest.model.dispose();
+    this.dispose(oldest);
   }
 
   dispose(l: Live): void {
@@ -464,24 +475,17 @@ abstract class Step implements Cmd {
   abstract toString(): string;
   run(_m: object, w: World): void {
     stats.steps++;
-    const t0 = performance.now();
     this.exec(w);
-    const t1 = performance.now();
-    w.verify(this.toString());
-    const t2 = performance.now();
-    const k = this.constructor.name;
-    (globalThis as any).PROF ??= {};
-    const P = (globalThis as any).PROF;
-    P[k] ??= [0, 0, 0]; P[k][0]++; P[k][1] += t1 - t0; P[k][2] += t2 - t1;
+    // Short labels in messages: fast-check prints the whole command sequence (toString) on failure.
+    w.verify(`after ${this.constructor.name}`);
   }
 }
 
 class CreateStep extends Step {
   constructor(readonly rt: number, readonly gen: GenModel) { super(); }
-  override check(): boolean { return true; }
   exec(w: World): void {
-    if (w.live.length >= MAX_LIVE) w.live[0]!.model.dispose(), w.dispose(w.live[0]!);
-    const l = w.create(this.rt, this.gen, this.toString());
+    w.room();
+    const l = w.create(this.rt, this.gen, 'create');
     if (l) w.live.push(l);
   }
   toString(): string { return `create(rt${this.rt}, ${JSON.stringify(this.gen)})`; }
@@ -497,11 +501,11 @@ class PredictStep extends Step {
     const { inputs, outputs } = l.ref;
     // Keep the float64 reference cheap on the large models.
     const cost = l.ref.layers.reduce((s, L) => s + L.K * L.N, 0);
-    const batch = Math.min(this.batch, Math.max(1, Math.floor(400_000 / cost)));
+    const batch = Math.min(this.batch, Math.max(1, Math.floor(100_000 / cost)));
     const { x, clean } = modelInput(inputs, batch, this.seed, this.special);
     const before = rt.nn.memory();
     let y: Float32Array | undefined;
-    const what = this.toString();
+    const what = `predict(${this.api}, batch ${batch})`;
     switch (this.api) {
       case 'predict': y = maybeOom(what, () => l.model.predict(x, batch)); break;
       case 'into': {
@@ -526,7 +530,15 @@ class PredictStep extends Step {
     l.bytes += after.bytes - before.bytes;
     if (!y) return;
     stats.predicted++;
-    checkOutputs(what, y, forward(l.ref, x, batch), clean, outputs);
+    if (y.length !== batch * outputs) throw new Error(`${what}: ${y.length} outputs, expected ${batch} × ${outputs}`);
+    // Every row of batches up to 16; 16 rows (the first and last 4, 8 spread) of larger ones. Rows
+    // are independent, so a sample checks the row tiling without paying float64 for every row.
+    const rows = batch <= 16 ? [...Array(batch).keys()]
+      : [0, 1, 2, 3, batch - 4, batch - 3, batch - 2, batch - 1, ...Array.from({ length: 8 }, (_, i) => 4 + Math.floor(((i + 1) * (batch - 8)) / 9))];
+    for (const r of rows) {
+      if (!clean.has(r)) continue;
+      checkOutputs(`${what}: row ${r}`, y.subarray(r * outputs, (r + 1) * outputs), forward(l.ref, x.subarray(r * inputs, (r + 1) * inputs), 1));
+    }
   }
   toString(): string { return `predict(#${this.pick}, batch ${this.batch}, ${this.api}, seed ${this.seed}${this.special ? ', special rows' : ''})`; }
 }
@@ -545,7 +557,7 @@ class ActivateStep extends Step {
     const params = methodParams(a, channels);
     const spellings = [a.name, a.name.toLowerCase(), a.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), a.name[0]!.toUpperCase() + a.name.slice(1)];
     const name = spellings[this.spelling % spellings.length]!;
-    const what = this.toString();
+    const what = `activate(${name}, ${this.api})`;
     const before = nn.memory();
     let y: Float32Array | undefined;
     switch (this.api) {
@@ -603,7 +615,7 @@ class SoftmaxStep extends Step {
     const cols = this.api === 'activate' ? Math.max(1, this.values.length) : this.cols;
     const n = Math.floor(this.values.length / cols) * cols;
     const x = Float32Array.from(this.values.slice(0, n));
-    const what = this.toString();
+    const what = `${this.log ? 'logSoftmax' : 'softmax'}(${this.api}, cols ${cols})`;
     const f = (input: Float32Array, out?: Float32Array) => (this.log ? nn.logSoftmax(input, cols, out) : nn.softmax(input, cols, out));
     let y: Float32Array | undefined;
     switch (this.api) {
@@ -649,8 +661,8 @@ class DeadStep extends Step {
     const before = nn.memory();
     const x = new Float32Array(l.ref.inputs);
     switch (this.op) {
-      case 'predict': expect(expectError(this.toString(), () => l.model.predict(x), ['DISPOSED']).message).toMatch(/disposed/); break;
-      case 'predictInto': expectError(this.toString(), () => l.model.predictInto(x, new Float32Array(l.ref.outputs)), ['DISPOSED']); break;
+      case 'predict': expect(expectError('predict after dispose', () => l.model.predict(x), ['DISPOSED']).message).toMatch(/disposed/); break;
+      case 'predictInto': expectError('predictInto after dispose', () => l.model.predictInto(x, new Float32Array(l.ref.outputs)), ['DISPOSED']); break;
       case 'dispose': l.model.dispose(); break;
       case 'symbol': l.model[Symbol.dispose](); break;
     }
@@ -670,7 +682,7 @@ class BadStep extends Step {
     const m = l.model;
     const before = nn.memory();
     const x = new Float32Array(inputs * 2);
-    const what = this.toString();
+    const what = `bad(${this.kind})`;
     stats.rejected++;
     switch (this.kind) {
       case 'short': expectError(what, () => m.predict(new Float32Array(inputs - 1), 1), ['SHAPE_MISMATCH']); break;
@@ -693,9 +705,9 @@ class BigStep extends Step {
   constructor(readonly rt: number, readonly kind: 'model' | 'batch' | 'activation' | 'softmax', readonly size: number, readonly gen: GenModel, readonly pick: number) { super(); }
   exec(w: World): void {
     const rt = w.rts[this.rt]!;
-    const what = this.toString();
+    const what = `big(${this.kind})`;
     if (this.kind === 'model') {
-      if (w.live.length >= MAX_LIVE) w.live[0]!.model.dispose(), w.dispose(w.live[0]!);
+      w.room();
       const l = w.create(this.rt, this.gen, what);
       if (l) w.live.push(l);
       return;
@@ -706,15 +718,16 @@ class BigStep extends Step {
       const l = mine[this.pick % mine.length]!;
       const { inputs, outputs } = l.ref;
       const widest = Math.max(inputs, ...l.ref.layers.map((L) => L.N));
-      // 2k..40k rows, at most ~48 MB of buffers.
-      const batch = Math.max(1, Math.min(2000 + (this.size % 38_000), Math.floor(12e6 / (inputs + outputs + 2 * widest))));
+      // 2k..20k rows, at most ~32 MB of buffers.
+      const batch = Math.max(1, Math.min(2000 + (this.size % 18_000), Math.floor(8e6 / (inputs + outputs + 2 * widest))));
       const x = rand(batch * inputs, this.size, -2, 2);
       const before = rt.nn.memory();
       const y = maybeOom(what, () => l.model.predict(x, batch));
       const after = rt.nn.memory();
       l.bytes += after.bytes - before.bytes;
       if (!y) {
-        expect(after.bytes, `${what}: OOM leaves bytes`).toBe(before.bytes);
+        // OUT_OF_MEMORY frees nothing it should keep (a model may drop its scratch buffers).
+        expect(after.bytes, `${what}: OOM leaves bytes`).toBeLessThanOrEqual(before.bytes);
         return;
       }
       // Check a sample of rows (first, last, and a spread) against the reference.
@@ -725,18 +738,25 @@ class BigStep extends Step {
       }
       return;
     }
-    const n = 1000 * (100 + (this.size % 3900)); // 0.1M..4M floats: 0.4..16 MB
+    const n = 1000 * (100 + (this.size % 2900)); // 0.1M..3M floats: 0.4..12 MB
     const x = rand(n, this.size, -20, 20);
     const before = rt.nn.memory();
-    const y = maybeOom(what, () => (this.kind === 'activation' ? rt.nn.tanh(x) : rt.nn.softmax(x, 1000)));
+    // tanh streams through the staging buffer; a softmax row of n values needs it whole.
+    const y = maybeOom(what, () => (this.kind === 'activation' ? rt.nn.tanh(x) : rt.nn.softmax(x)));
     const after = rt.nn.memory();
     expect(after.bytes).toBe(before.bytes);
     if (!y) return;
     const t = activationTolerance('tanh');
+    let m = -Infinity;
+    let s = 0;
+    if (this.kind === 'softmax') {
+      for (let i = 0; i < n; i++) m = Math.max(m, x[i]!);
+      for (let i = 0; i < n; i++) s += Math.exp(x[i]! - m);
+    }
     for (let i = 0; i < n; i += 997) {
-      if (this.kind === 'activation') {
-        if (!within(y[i]!, Math.tanh(x[i]!), t.abs + t.rel * Math.abs(Math.tanh(x[i]!)))) throw new Error(`${what}: tanh[${i}]`);
-      } else if (!(y[i]! >= 0 && y[i]! <= 1)) throw new Error(`${what}: softmax[${i}] = ${y[i]}`);
+      const r = this.kind === 'activation' ? Math.tanh(x[i]!) : Math.exp(x[i]! - m) / s;
+      const tol = this.kind === 'activation' ? t.abs + t.rel * Math.abs(r) : SOFTMAX_TOLERANCE.abs + 1e-4 * r;
+      if (!within(y[i]!, r, tol)) throw new Error(`${what}: [${i}] = ${y[i]}, expected ${r}`);
     }
   }
   toString(): string { return `big(rt${this.rt}, ${this.kind}, size ${this.size}, pick ${this.pick}${this.kind === 'model' ? ', ' + JSON.stringify(this.gen) : ''})`; }
@@ -775,7 +795,7 @@ async function newWorld(): Promise<World> {
   for (const maximumMemory of [SMALL_MAX, undefined]) {
     const nn = await createRuntime({ simd: SIMD, wasm, ...(maximumMemory ? { maximumMemory } : {}) });
     expect(nn.features.binary).toBe(SIMD);
-    rts.push({ nn, sentinel: undefined as never, heap: 0, scratch: 0 });
+    rts.push({ nn, sentinel: undefined as never, heap: 0 });
   }
   const w = new World(rts);
   // The sentinels: one long-lived model per runtime, a canary for corruption and the arena hook.
@@ -792,26 +812,34 @@ async function newWorld(): Promise<World> {
 
 describe(`fuzz: the public API against float64 references (${SIMD} binary)`, () => {
   it(`${STEPS} random public-API steps, checked after every step (seed ${SEED})`, async () => {
-    const runs = Math.ceil(STEPS / (COMMANDS_PER_RUN / 2));
+    const property = fc.asyncProperty(fc.commands([commandArb], { maxCommands: COMMANDS_PER_RUN, size: 'max', replayPath: REPLAY }), async (cmds) => {
+      stats.runs++;
+      const world = await newWorld();
+      fc.modelRun(() => ({ model: {}, real: world }), cmds);
+      for (const l of [...world.live, ...world.rts.map((r) => r.sentinel)]) l.model.dispose();
+      for (const rt of world.rts) expect(rt.nn.memory()).toMatchObject({ objects: 0, bytes: 0 });
+    });
     const t0 = performance.now();
-    await fc.assert(
-      fc.asyncProperty(fc.commands([commandArb], { maxCommands: COMMANDS_PER_RUN, size: 'max', replayPath: REPLAY }), async (cmds) => {
-        stats.runs++;
-        const world = await newWorld();
-        fc.modelRun(() => ({ model: {}, real: world }), cmds);
-        for (const l of [...world.live, ...world.rts.map((r) => r.sentinel)]) l.model.dispose();
-        for (const rt of world.rts) expect(rt.nn.memory()).toMatchObject({ objects: 0, bytes: 0 });
-      }),
-      { seed: SEED, path: PATH, numRuns: PATH ? 1 : runs, verbose: 1, endOnFailure: false },
-    );
+    const seeds: number[] = [];
+    if (PATH) {
+      await fc.assert(property, { seed: SEED, path: PATH, numRuns: 1, verbose: 1, endOnFailure: true });
+    } else {
+      // Batches of runs (seed, seed + 1, …) until STEPS steps ran: the count is exact whatever the
+      // seed. A failure report names the batch's seed: FUZZ_SEED=<it> FUZZ_PATH=… replays it.
+      while (stats.steps < STEPS) {
+        const seed = SEED + seeds.length;
+        seeds.push(seed);
+        const numRuns = Math.max(1, Math.ceil((STEPS - stats.steps) / (COMMANDS_PER_RUN / 2)));
+        await fc.assert(property, { seed, numRuns, verbose: 1, endOnFailure: false });
+      }
+    }
     const ms = performance.now() - t0;
-    console.log(JSON.stringify((globalThis as any).PROF));
     console.log(
-      `fuzz (${SIMD}): ${stats.steps} steps in ${stats.runs} runs, ${(ms / 1000).toFixed(1)} s, seed ${SEED}; ` +
+      `fuzz (${SIMD}): ${stats.steps} steps in ${stats.runs} runs, ${(ms / 1000).toFixed(1)} s, seeds ${seeds.join(', ') || SEED}; ` +
         `${stats.created} models created, ${stats.predicted} predictions, ${stats.rejected} rejected calls, ${stats.oom} OUT_OF_MEMORY, ` +
         `${stats.checked} values checked (${stats.unbounded} unbounded: overflow chains)`,
     );
-    if (!PATH) expect(stats.steps).toBeGreaterThanOrEqual(STEPS * 0.9);
+    if (!PATH) expect(stats.steps).toBeGreaterThanOrEqual(STEPS);
     // Values past what float64 can bound (chains of exp overflowing to ±Infinity) are not checked;
     // make sure they stay rare, so the check above is not vacuous.
     expect(stats.unbounded).toBeLessThan(stats.checked * 0.1);
@@ -824,13 +852,13 @@ describe(`fuzz: the public API against float64 references (${SIMD} binary)`, () 
 
 type ArenaOp = { op: 'alloc'; bytes: number } | { op: 'release'; pick: number } | { op: 'bad'; kind: number };
 const arenaOpArb: fc.Arbitrary<ArenaOp> = fc.oneof(
-  { weight: 5, arbitrary: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 4096 }), fc.integer({ min: 0, max: 600_000 })).map((bytes) => ({ op: 'alloc' as const, bytes })) },
+  { weight: 5, arbitrary: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 4096 }), fc.integer({ min: 0, max: 200_000 })).map((bytes) => ({ op: 'alloc' as const, bytes })) },
   { weight: 4, arbitrary: fc.nat().map((pick) => ({ op: 'release' as const, pick })) },
   { weight: 1, arbitrary: fc.nat(5).map((kind) => ({ op: 'bad' as const, kind })) },
 );
 
 describe('fuzz: the arena (src/runtime/memory.ts)', () => {
-  it(`${STEPS} random allocate/release operations keep blocks disjoint, aligned, coalesced and within the maximum`, () => {
+  it(`${ARENA_STEPS} random allocate/release operations keep blocks disjoint, aligned, coalesced and within the maximum`, () => {
     let ops = 0;
     fc.assert(
       fc.property(fc.array(arenaOpArb, { minLength: 20, maxLength: 200, size: 'max' }), fc.integer({ min: 0, max: 100 }), (list, baseOffset) => {
@@ -843,8 +871,12 @@ describe('fuzz: the arena (src/runtime/memory.ts)', () => {
           const bad = arena.check();
           if (bad) throw new Error(`${step}: ${bad}`);
           const u8 = bytesView();
+          // Each block's first and last 16 bytes and a sample in between still hold its pattern.
           for (const b of live) {
-            for (let i = b.ptr; i < b.ptr + b.size; i += 7) if (u8[i] !== b.tag) throw new Error(`${step}: block ${b.ptr} overwritten at ${i}`);
+            const end = b.ptr + b.size;
+            for (let i = b.ptr; i < end; i += i < b.ptr + 16 || i >= end - 16 ? 1 : 4093) {
+              if (u8[i] !== b.tag) throw new Error(`${step}: block ${b.ptr}+${b.size} overwritten at ${i}`);
+            }
           }
           expect(arena.stats().bytes).toBe(live.reduce((s, b) => s + b.size, 0));
         };
@@ -892,7 +924,7 @@ describe('fuzz: the arena (src/runtime/memory.ts)', () => {
         const all = arena.alloc(48 * 65536 - Math.ceil((1000 + baseOffset) / 16) * 16 - 32);
         arena.release(all);
       }),
-      { seed: SEED, numRuns: Math.ceil(STEPS / 110), verbose: 1 },
+      { seed: SEED, numRuns: Math.ceil(ARENA_STEPS / 110), verbose: 1 },
     );
     console.log(`arena fuzz: ${ops} operations, seed ${SEED}`);
   });

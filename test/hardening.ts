@@ -1,8 +1,18 @@
 // Shared by the issue-5 hardening tests (fuzz, errors, leaks, isolation): where they run, their
-// environment knobs, and the binary they load.
+// environment knobs, the binary they load, and the marker for bugs found in files they may not edit.
+import { it } from 'vitest';
+import { SIMD } from './runtime.js';
 
 /** The browser projects (vitest browser mode, Chromium) run these files too, on a smaller budget. */
 export const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
+
+/**
+ * Share of the full step counts this project runs (CI time is shared): the `node` project (baseline
+ * binary) runs them all; `node-relaxed` re-runs the same properties on the FMA binary at half; the
+ * browser projects (same V8; they add the fetch-based entry) at a tenth. The env knobs
+ * (FUZZ_STEPS, …) override the counts.
+ */
+export const BUDGET = IN_BROWSER ? 0.1 : SIMD === 'relaxed' ? 0.5 : 1;
 
 /** An environment variable (Node only; undefined in browsers). */
 export function env(name: string): string | undefined {
@@ -27,3 +37,4 @@ export async function wasmModule(simd: 'baseline' | 'relaxed'): Promise<WebAssem
   const { readFile } = await import('node:fs/promises');
   return WebAssembly.compile(await readFile(url));
 }
+
