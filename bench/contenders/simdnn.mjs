@@ -1,0 +1,65 @@
+// simdnn itself, through its public API on the built package (dist/ + build/*.wasm), one contender
+// per binary. The relaxed binary needs --experimental-wasm-relaxed-simd on Node 20, so its child
+// process gets that flag when the engine does not validate relaxed SIMD without it.
+
+import { readFileSync } from 'node:fs';
+import { bundleBytes, filesBytes, footprintOf } from '../lib/footprint.mjs';
+
+const ENTRY = new URL('../../dist/node.js', import.meta.url);
+
+/** @returns {import('./types.mjs').Contender} */
+export function simdnn(binary) {
+  let nn;
+  return {
+    id: binary === 'relaxed' ? 'simdnn-relaxed' : 'simdnn-simd',
+    label: binary === 'relaxed' ? 'simdnn (relaxed SIMD)' : 'simdnn (SIMD128)',
+    isSimdnn: true,
+    binary,
+    nodeFlags: binary === 'relaxed' ? ['--experimental-wasm-relaxed-simd'] : [],
+
+    supports: () => true,
+
+    async init() {
+      const mod = await import(ENTRY.href);
+      nn = await mod.init({ simd: binary });
+      if (nn.features.binary !== binary) {
+        throw new Error(`asked for the ${binary} binary but simdnn loaded ${nn.features.binary}`);
+      }
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      return { version: pkg.version, binary: nn.features.binary, relaxedSimdEngine: nn.features.relaxedSimd };
+    },
+
+    async setup(w) {
+      if (w.kind === 'elementwise') {
+        const { op, cols } = w;
+        const run = op === 'softmax' ? (x) => nn.softmax(x, cols) : (x) => nn.activate(op, x);
+        const out = new Float32Array(w.elements);
+        const runInto = op === 'softmax' ? (x) => nn.softmax(x, cols, out) : (x) => nn.activate(op, x, undefined, out);
+        return { run, runInto, dispose() {} };
+      }
+      const { layers } = w.data();
+      const model = nn.sequential({
+        format: 'simdnn', version: 1,
+        layers: layers.map((l, i) => ({
+          ...(i === 0 ? { inputs: l.inputs } : {}),
+          units: l.units, activation: l.activation, weights: l.weights, bias: l.bias,
+        })),
+      });
+      const batch = w.batch;
+      const out = new Float32Array(batch * w.outputs);
+      return {
+        run: (x) => model.predict(x, batch),
+        runInto: (x) => model.predictInto(x, out, batch),
+        dispose: () => model.dispose(),
+      };
+    },
+
+    async footprint() {
+      return footprintOf({
+        js: await bundleBytes('./dist/index.js'),
+        wasm: filesBytes([`build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`]),
+        note: `esbuild --bundle --minify of dist/index.js (browser entry, with @assemblyscript/loader) + build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`,
+      });
+    },
+  };
+}
