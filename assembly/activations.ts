@@ -11,14 +11,14 @@
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
 
 import {
-  madd, splat, K, ONE, TWO, HALF, NEG_FLT_MAX, clampKeepNaN, finiteBelow, withSignOf, vexp, verfc, verf,
+  madd, splat, K, ONE, TWO, HALF, NEG_FLT_MAX, clampKeepNaN, finiteBelow, withSignOf, vexp, verf,
   vsigmoid, vtanh, vsoftplus,
 } from './math';
 
 // Constants as broadcast loads from static memory (see K in math.ts for why).
 const SIX = memory.data<f32>([6.0]);
 const SIXTH = memory.data<f32>([1.0 / 6.0]);
-const NEG_SQRT1_2 = memory.data<f32>([-0.70710678118654752]);
+const SQRT1_2 = memory.data<f32>([0.70710678118654752]);
 const GELU_C = memory.data<f32>([0.044715]);
 const TWO_SQRT_2_PI = memory.data<f32>([1.5957691216057308]);
 const MISH_CAP = memory.data<f32>([20.0]);
@@ -72,11 +72,10 @@ export const enum Act {
   }
 }
 @final @unmanaged class OpGelu {
-  // x·Φ(x) = x · erfc(−x/√2)/2
+  // x·Φ(x) = x/2 + (x/2)·erf(x/√2)
   @inline apply(x: v128, a: f32, b: f32): v128 {
-    const xf = finiteBelow(x);
-    const phi = f32x4.mul(verfc(f32x4.mul(xf, K(NEG_SQRT1_2))), K(HALF));
-    return f32x4.mul(xf, phi);
+    const h = f32x4.mul(finiteBelow(x), K(HALF));
+    return madd(h, verf(f32x4.mul(x, K(SQRT1_2))), h);
   }
 }
 @final @unmanaged class OpGeluTanh {
