@@ -57,6 +57,9 @@ beforeAll(async () => {
   nn = await runtime();
 });
 
+/** A tolerance as a multiple of ε when it is one, else in scientific notation. */
+const tolText = (v: number) => (Number.isInteger(v / EPS) ? `${v / EPS === 1 ? '' : v / EPS}ε` : v.toExponential(0));
+
 /** Measured accuracy per activation over the sweep, written to test/artifacts/accuracy-<binary>.md
  *  in Node (the README's accuracy table comes from this file). */
 const measured: Array<{ label: string; maxAbs: number; maxRel: number; ratio: number; tol: string }> = [];
@@ -102,7 +105,7 @@ describe(`activations (${SIMD} binary)`, () => {
           if (Math.abs(r) <= 1) maxAbs = Math.max(maxAbs, e);
           else maxRel = Math.max(maxRel, e / Math.abs(r));
         }
-        measured.push({ label, maxAbs, maxRel, ratio: w.ratio, tol: `${c.abs.toExponential(1)}, ${c.rel.toExponential(1)}` });
+        measured.push({ label, maxAbs, maxRel, ratio: w.ratio, tol: `${tolText(c.abs)}, ${tolText(c.rel)}` });
         expect(w.ratio, `${label}(${w.input}) = ${w.actual}, expected ${w.expected}`).toBeLessThanOrEqual(1);
       }
     });
