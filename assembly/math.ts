@@ -102,6 +102,31 @@ const EXP = memory.data<f32>([
   return v128.or(x, i32x4.splat(0x80000000));
 }
 
+/** Σ tab[i0 + j]·s^(n−1−j) for j < n (Horner; coefficients highest power first, n ≤ 6). Written
+ *  out, not looped: Binaryen does not unroll loops, and a loop here would run per vector. */
+@inline function horner(s: v128, tab: usize, i0: i32, n: i32): v128 {
+  let p = K(tab, i0);
+  if (n > 1) p = madd(p, s, K(tab, i0 + 1));
+  if (n > 2) p = madd(p, s, K(tab, i0 + 2));
+  if (n > 3) p = madd(p, s, K(tab, i0 + 3));
+  if (n > 4) p = madd(p, s, K(tab, i0 + 4));
+  if (n > 5) p = madd(p, s, K(tab, i0 + 5));
+  return p;
+}
+
+/**
+ * An odd function that saturates at ±1 (tanh, erf) as x·P(x²)/Q(x²) on |x| < L, ±1 beyond.
+ * tab: P (6 coefficients, highest power first), Q (qTerms coefficients), then L and −L.
+ * NaN → NaN; ±Infinity → ±1.
+ */
+@inline function saturatingOddRational(x: v128, tab: usize, qTerms: i32): v128 {
+  const lim = 6 + qTerms;
+  const xc = clampKeepNaN(x, K(tab, lim + 1), K(tab, lim));
+  const s = f32x4.mul(xc, xc);
+  const y = f32x4.div(f32x4.mul(xc, horner(s, tab, 0, 6)), horner(s, tab, 6, qTerms));
+  return v128.bitselect(withSignOf(K(ONE), x), y, f32x4.ge(f32x4.abs(x), K(tab, lim)));
+}
+
 /**
  * log(1 + y) for y in [0, 1] (NaN passes through). Used by softplus with y = e^−|x|.
  * Method: u = 1 + y. If u < √2, t = u − 1 is exact and log1p(y) = y·(1 + t·Q(t)), where
@@ -152,22 +177,7 @@ const ERF = memory.data<f32>([
 
 /** erf(z) by a rational function: no exponential, one division. erf(±Inf) = ±1, NaN → NaN. */
 @inline export function verf(z: v128): v128 {
-  const zc = clampKeepNaN(z, K(ERF, 13), K(ERF, 12));
-  const s = f32x4.mul(zc, zc);
-  let p = K(ERF, 0);
-  p = madd(p, s, K(ERF, 1));
-  p = madd(p, s, K(ERF, 2));
-  p = madd(p, s, K(ERF, 3));
-  p = madd(p, s, K(ERF, 4));
-  p = madd(p, s, K(ERF, 5));
-  let q = K(ERF, 6);
-  q = madd(q, s, K(ERF, 7));
-  q = madd(q, s, K(ERF, 8));
-  q = madd(q, s, K(ERF, 9));
-  q = madd(q, s, K(ERF, 10));
-  q = madd(q, s, K(ERF, 11));
-  const y = f32x4.div(f32x4.mul(zc, p), q);
-  return v128.bitselect(withSignOf(K(ONE), z), y, f32x4.ge(f32x4.abs(z), K(ERF, 12)));
+  return saturatingOddRational(z, ERF, 6);
 }
 
 /**
@@ -195,20 +205,7 @@ const TANH = memory.data<f32>([
  * tanh(x) by a rational function: no exponential, one division. tanh(±Inf) = ±1, NaN → NaN.
  */
 @inline export function vtanh(x: v128): v128 {
-  const xc = clampKeepNaN(x, K(TANH, 11), K(TANH, 10));
-  const s = f32x4.mul(xc, xc);
-  let p = K(TANH, 0);
-  p = madd(p, s, K(TANH, 1));
-  p = madd(p, s, K(TANH, 2));
-  p = madd(p, s, K(TANH, 3));
-  p = madd(p, s, K(TANH, 4));
-  p = madd(p, s, K(TANH, 5));
-  let q = K(TANH, 6);
-  q = madd(q, s, K(TANH, 7));
-  q = madd(q, s, K(TANH, 8));
-  q = madd(q, s, K(TANH, 9));
-  const y = f32x4.div(f32x4.mul(xc, p), q);
-  return v128.bitselect(withSignOf(K(ONE), x), y, f32x4.ge(f32x4.abs(x), K(TANH, 10)));
+  return saturatingOddRational(x, TANH, 4);
 }
 
 /** softplus(x) = ln(1 + e^x) = max(x, 0) + log1p(e^−|x|): never overflows; softplus(−Inf) = 0. */
