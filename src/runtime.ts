@@ -81,7 +81,7 @@ export class Runtime {
   /** Live objects and bytes, the staging buffer and the memory size. */
   memory(): MemoryInfo {
     const s = this.#ctx.arena.stats();
-    const scratch = this.#staging.floats > 0 ? Math.ceil((this.#staging.floats * 4) / 16) * 16 + 16 : 0;
+    const scratch = this.#staging.floats > 0 ? this.#ctx.arena.sizeOf(this.#staging.ptr) : 0;
     return {
       objects: this.#registry.live.size,
       bytes: s.bytes - scratch,

@@ -2,8 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import type { Runtime } from '../src/node.js';
 import { rand, refSoftmax, worst } from './reference.js';
 import { runtime, SIMD } from './runtime.js';
+import { EPS, LOG_SOFTMAX_TOLERANCE, SOFTMAX_TOLERANCE } from './tolerances.js';
 
-const EPS = 2 ** -23;
 const SIZES = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 1023];
 
 let nn: Runtime;
@@ -16,8 +16,7 @@ describe(`softmax / logSoftmax (${SIMD} binary)`, () => {
     const name = log ? 'logSoftmax' : 'softmax';
     const fn = (x: Float32Array, cols?: number, out?: Float32Array) => (log ? nn.logSoftmax(x, cols, out) : nn.softmax(x, cols, out));
     // Softmax values are in [0, 1]; log-softmax values are compared relative to their magnitude.
-    const abs = log ? 8 * EPS : 4 * EPS;
-    const rel = 8 * EPS;
+    const { abs, rel } = log ? LOG_SOFTMAX_TOLERANCE : SOFTMAX_TOLERANCE;
 
     it(`${name}: rows × cols for cols in ${SIZES.join(',')} against float64`, () => {
       for (const cols of SIZES) {
