@@ -1,7 +1,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type { Runtime } from '../src/node.js';
 import { rand, refActivation, refDense, refSoftmax } from './reference.js';
-import { runtime, SIMD } from './runtime.js';
+import { entry, runtime, SIMD } from './runtime.js';
+import { ACTIVATION_TOLERANCE } from './tolerances.js';
 
 let nn: Runtime;
 beforeAll(async () => {
@@ -138,5 +139,42 @@ describe(`dense layers (${SIMD} binary)`, () => {
     expect(Math.abs(out[1]! - ref[1]!)).toBeLessThan(1e-6);
     expect(model.predict(new Float32Array(0), 0).length).toBe(0);
     model.dispose();
+  });
+});
+
+describe('both binaries', () => {
+  it('the relaxed (FMA) binary agrees with the baseline one within float32 rounding, where the engine has it', async () => {
+    const { createRuntime, detectFeatures } = await entry;
+    const base = await createRuntime({ simd: 'baseline' });
+    if (!detectFeatures().relaxedSimd) {
+      // Node 20 without --experimental-wasm-relaxed-simd: asking for it must fail clearly.
+      await expect(createRuntime({ simd: 'relaxed' })).rejects.toMatchObject({ code: 'NO_SIMD' });
+      return;
+    }
+    const relaxed = await createRuntime({ simd: 'relaxed' });
+    expect([base.features.binary, relaxed.features.binary]).toEqual(['baseline', 'relaxed']);
+    const sizes = [784, 512, 256, 10];
+    const spec = {
+      layers: [0, 1, 2].map((i) => ({
+        inputs: sizes[i]!, units: sizes[i + 1]!, activation: (i < 2 ? 'gelu' : 'softmax') as 'gelu' | 'softmax',
+        weights: rand(sizes[i]! * sizes[i + 1]!, 300 + i, -1, 1).map((v) => v / Math.sqrt(sizes[i]!)), bias: rand(sizes[i + 1]!, 400 + i, -0.1, 0.1),
+      })),
+    };
+    const x = rand(8 * 784, 9, 0, 1);
+    const a = base.sequential(spec).predict(x, 8);
+    const b = relaxed.sequential(spec).predict(x, 8);
+    expect(maxRelDiff(b, a)).toBeLessThanOrEqual(1e-5);
+    expect(Array.from(a)).not.toEqual([]);
+    const s = rand(4096, 5, -20, 20);
+    for (const name of ['sigmoid', 'tanh', 'gelu', 'exp', 'softplus', 'mish'] as const) {
+      const ya = base.activate(name, s);
+      const yb = relaxed.activate(name, s);
+      // Each binary is within the activation's tolerance of float64, so they are within twice it of
+      // each other.
+      const { abs, rel } = ACTIVATION_TOLERANCE[name]!;
+      for (let i = 0; i < s.length; i++) {
+        expect(Math.abs(ya[i]! - yb[i]!), `${name}(${s[i]})`).toBeLessThanOrEqual(2 * (abs + rel * Math.abs(ya[i]!)));
+      }
+    }
   });
 });
