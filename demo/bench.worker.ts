@@ -85,6 +85,10 @@ function softmaxJs(x: Float32Array, rows: number, cols: number, out: Float32Arra
   }
 }
 
+/** Models a workload creates; disposed when the workload is done (the safety net would otherwise
+ *  warn about them after garbage collection). */
+const owned: Array<{ dispose(): void }> = [];
+
 interface Workload {
   id: string;
   label: string;
@@ -129,6 +133,7 @@ function workloads(): Workload[] {
       },
       nn: (nn) => {
         const model = nn.sequential(spec as never);
+        owned.push(model);
         const out = new Float32Array(batch * 10);
         return () => model.predictInto(xMlp, out, batch);
       },
@@ -202,6 +207,7 @@ async function run(quick: boolean): Promise<void> {
     done += contenders.length;
     const ref = w.js().slice();
     const diff = Math.max(...contenders.slice(1).map((c) => maxDiff(ref, c.fn())));
+    owned.splice(0).forEach((m) => m.dispose());
     rows.push({
       id: w.id, label: w.label, detail: w.detail, js: best.js!, baseline: best.baseline!,
       ...(best.relaxed !== undefined ? { relaxed: best.relaxed } : {}), maxDiff: diff,
