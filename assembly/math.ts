@@ -73,13 +73,7 @@ const EXP = memory.data<f32>([
   const n = f32x4.sub(v, magic);
   let r = madd(n, K(EXP, 2), xc);
   r = madd(n, K(EXP, 3), r);
-  let p = K(EXP, 6);
-  p = madd(p, r, K(EXP, 7));
-  p = madd(p, r, K(EXP, 8));
-  p = madd(p, r, K(EXP, 9));
-  p = madd(p, r, K(EXP, 10));
-  p = madd(p, r, K(EXP, 11));
-  p = madd(p, r, K(EXP, 12));
+  const p = horner(r, EXP, 6, 7);
   return v128.andnot(f32x4.mul(p, s), f32x4.lt(x, K(EXP, 4)));
 }
 
@@ -102,8 +96,9 @@ const EXP = memory.data<f32>([
   return v128.or(x, i32x4.splat(0x80000000));
 }
 
-/** Σ tab[i0 + j]·s^(n−1−j) for j < n (Horner; coefficients highest power first, n ≤ 6). Written
- *  out, not looped: Binaryen does not unroll loops, and a loop here would run per vector. */
+/** Σ tab[i0 + j]·s^(n−1−j) for j < n (Horner; coefficients highest power first, n ≤ 10). Written
+ *  out, not looped: Binaryen does not unroll loops, and a loop here would run per vector; n is a
+ *  constant at every call, so the untaken steps fold away. */
 @inline function horner(s: v128, tab: usize, i0: i32, n: i32): v128 {
   let p = K(tab, i0);
   if (n > 1) p = madd(p, s, K(tab, i0 + 1));
@@ -111,6 +106,10 @@ const EXP = memory.data<f32>([
   if (n > 3) p = madd(p, s, K(tab, i0 + 3));
   if (n > 4) p = madd(p, s, K(tab, i0 + 4));
   if (n > 5) p = madd(p, s, K(tab, i0 + 5));
+  if (n > 6) p = madd(p, s, K(tab, i0 + 6));
+  if (n > 7) p = madd(p, s, K(tab, i0 + 7));
+  if (n > 8) p = madd(p, s, K(tab, i0 + 8));
+  if (n > 9) p = madd(p, s, K(tab, i0 + 9));
   return p;
 }
 
@@ -140,16 +139,7 @@ const EXP = memory.data<f32>([
   const big = f32x4.gt(u, K(LOG1P, 0));
   // t = u - 1 (exact) for the small branch, (y - 1)/2 for the large one.
   const t = v128.bitselect(f32x4.mul(f32x4.sub(y, one), K(HALF)), f32x4.sub(u, one), big);
-  let p = K(LOG1P, 2);
-  p = madd(p, t, K(LOG1P, 3));
-  p = madd(p, t, K(LOG1P, 4));
-  p = madd(p, t, K(LOG1P, 5));
-  p = madd(p, t, K(LOG1P, 6));
-  p = madd(p, t, K(LOG1P, 7));
-  p = madd(p, t, K(LOG1P, 8));
-  p = madd(p, t, K(LOG1P, 9));
-  p = madd(p, t, K(LOG1P, 10));
-  p = madd(p, t, K(LOG1P, 11)); // ends with q = −1/2 + t·P(t)
+  const p = horner(t, LOG1P, 2, 10); // ends with q = −1/2 + t·P(t)
   // log(1+t) = t + t²·q = t·(1 + t·q)
   const f = madd(t, p, one); // log(1+t)/t
   const small = f32x4.mul(y, f);

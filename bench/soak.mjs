@@ -15,6 +15,7 @@
 // relaxed on Node 20 needs `node --experimental-wasm-relaxed-simd bench/soak.mjs`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { rng } from './lib/workloads.mjs';
 
 const DIST = new URL('../dist/node.js', import.meta.url);
 if (!existsSync(fileURLToPath(DIST))) {
@@ -39,17 +40,6 @@ const CHURN = Math.round(num('SOAK_CHURN', 200));
 const SEED = Math.round(num('SOAK_SEED', 5));
 const SIMD = process.env.SOAK_SIMD || 'auto';
 
-/** mulberry32: deterministic pseudo-random numbers. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(SEED);
 const floats = (n, scale = 1) => {
   const a = new Float32Array(n);

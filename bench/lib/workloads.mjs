@@ -15,7 +15,7 @@ export const SOFTMAX_COLS = 1000;
 export const MLP_SHAPE = [784, 512, 256, 10];
 
 /** mulberry32: small, fast, deterministic. */
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
