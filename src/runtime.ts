@@ -76,6 +76,12 @@ export class Runtime {
     this.#ctx = { k: kernels, arena };
     this.#registry = new Registry(arena);
     this.features = Object.freeze({ binary, simd: true as const, relaxedSimd });
+    // Bind the public methods so they may be passed around or destructured: `const { relu } = nn`.
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(Runtime.prototype)) {
+      const method = self[name];
+      if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(this);
+    }
   }
 
   /** Live objects and bytes, the staging buffer and the memory size. */

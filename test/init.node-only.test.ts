@@ -48,3 +48,16 @@ describe('init()', () => {
     }
   });
 });
+
+describe('runtime methods', () => {
+  it('can be destructured and passed around', async () => {
+    const nn = await createRuntime({ simd: 'baseline' });
+    const { relu, softmax, sequential, memory } = nn;
+    expect(Array.from(relu(Float32Array.of(-1, 2)))).toEqual([0, 2]);
+    expect(softmax(Float32Array.of(0, 0)).every((v) => v === 0.5)).toBe(true);
+    const m = sequential({ layers: [{ inputs: 1, units: 1, weights: [2] }] });
+    expect(Array.from(m.predict([3]))).toEqual([6]);
+    m.dispose();
+    expect(memory().objects).toBe(0);
+  });
+});
