@@ -76,12 +76,7 @@ export class Runtime {
     this.#ctx = { k: kernels, arena };
     this.#registry = new Registry(arena);
     this.features = Object.freeze({ binary, simd: true as const, relaxedSimd });
-    // Bind the public methods so they may be passed around or destructured: `const { relu } = nn`.
-    const self = this as unknown as Record<string, unknown>;
-    for (const name of Object.getOwnPropertyNames(Runtime.prototype)) {
-      const method = self[name];
-      if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(this);
-    }
+    bindMethods(this);
   }
 
   /** Live objects and bytes, the staging buffer and the memory size. */
@@ -233,6 +228,17 @@ export class Runtime {
   exp(x: Float32Array, out?: Float32Array): Float32Array { return this.activate('exp', x, undefined, out); }
   erf(x: Float32Array, out?: Float32Array): Float32Array { return this.activate('erf', x, undefined, out); }
   sign(x: Float32Array, out?: Float32Array): Float32Array { return this.activate('sign', x, undefined, out); }
+}
+
+/** Bind a runtime's public methods so they may be passed around or destructured
+ *  (`const { relu } = nn`). Outside the class: a reference to `Runtime` inside its own body makes
+ *  esbuild rename the class, and stack traces would then say `_Runtime.sequential`. */
+function bindMethods(nn: Runtime): void {
+  const self = nn as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(Runtime.prototype)) {
+    const method = self[name];
+    if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(nn);
+  }
 }
 
 /** The canonical activation names accepted by `activate` and model specs. */
