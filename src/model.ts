@@ -277,34 +277,36 @@ export class Sequential extends Resource {
     return ptr;
   }
 
-  /** Grow the I/O buffers to hold `batch` rows (they only grow; freed by dispose). */
+  /** Floats of one I/O region of `n` values: 16-byte aligned, with one spare vector for SIMD tails. */
+  static #region(n: number): number {
+    return Math.ceil(n / 4) * 4 + 4;
+  }
+
+  /** Floats of the I/O block for `cap` rows: input, output and two ping-pong scratch regions. */
+  #ioFloats(cap: number): number {
+    return Sequential.#region(cap * this.#inputs) + Sequential.#region(cap * this.#outputs) +
+      2 * Sequential.#region(cap * this.#widest);
+  }
+
+  /** Grow the I/O block to hold `batch` rows (it only grows; freed by dispose). */
   #reserve(batch: number): void {
     if (batch <= this.#capacity) return;
-    const doubled = Math.max(batch, this.#capacity * 2);
-    // The buffers hold nothing between calls: free the old ones first so the new ones can reuse
-    // their space, then try amortised doubling and fall back to exactly `batch` rows. If even that
-    // throws OUT_OF_MEMORY, the model is left with no buffers (capacity 0) and stays usable: the
-    // next call reserves again.
+    // The block holds nothing between calls: free it first so the new one can reuse its space,
+    // then prefer amortised doubling but take exactly `batch` rows when only that fits. If even
+    // that throws OUT_OF_MEMORY, the model is left with capacity 0 and stays usable: the next
+    // call reserves again.
+    const caps = [Math.max(batch, this.#capacity * 2), batch];
     if (this.#capacity > 0) {
-      const old = this.#io;
-      [old.x, old.out, old.a, old.b].forEach((p) => this.disown(p));
+      this.disown(this.#io.x);
       this.#capacity = 0;
     }
-    for (const cap of doubled === batch ? [batch] : [doubled, batch]) {
-      const ptrs: number[] = [];
-      try {
-        for (const floats of [cap * this.#inputs, cap * this.#outputs, cap * this.#widest, cap * this.#widest]) {
-          ptrs.push(this.own(floats));
-        }
-      } catch (err) {
-        ptrs.forEach((p) => this.disown(p));
-        if (cap === batch) throw err;
-        continue;
-      }
-      this.#io = { x: ptrs[0]!, out: ptrs[1]!, a: ptrs[2]!, b: ptrs[3]! };
-      this.#capacity = cap;
-      return;
-    }
+    const { ptr, index } = this.ownFirst(caps.map((cap) => this.#ioFloats(cap)));
+    const cap = caps[index]!;
+    const out = ptr + Sequential.#region(cap * this.#inputs) * 4;
+    const a = out + Sequential.#region(cap * this.#outputs) * 4;
+    const b = a + Sequential.#region(cap * this.#widest) * 4;
+    this.#io = { x: ptr, out, a, b };
+    this.#capacity = cap;
   }
 
   /**

@@ -128,6 +128,13 @@ export abstract class Resource implements Disposable {
     return ptr;
   }
 
+  /** Like own(), for the first of `sizes` that fits (see Arena.allocF32First). */
+  protected ownFirst(sizes: readonly number[]): { ptr: number; index: number } {
+    const got = this.registry.arena.allocF32First(sizes);
+    this.#holding.blocks.push(got.ptr);
+    return got;
+  }
+
   /** Free one block allocated with own() before dispose (for buffers that are replaced). */
   protected disown(ptr: number): void {
     const blocks = this.#holding.blocks;

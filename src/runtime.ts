@@ -96,22 +96,13 @@ export class Runtime {
   #stage(floats: number): number {
     const st = this.#staging;
     if (floats > st.floats) {
-      const arena = this.#ctx.arena;
       // Its contents are never needed across calls: free it first, so that the new buffer can
-      // reuse that space, and fall back from amortised doubling to exactly `floats` before giving
-      // up with OUT_OF_MEMORY (a request that fits must not fail because of the growth policy).
-      if (st.floats > 0) arena.release(st.ptr);
+      // reuse that space.
+      if (st.floats > 0) this.#ctx.arena.release(st.ptr);
       this.#staging = { ptr: 0, floats: 0 };
-      const size = Math.max(floats, st.floats * 2, 1024);
-      let ptr: number;
-      try {
-        ptr = arena.allocF32(size);
-        this.#staging = { ptr, floats: size };
-      } catch (err) {
-        if (size === floats) throw err;
-        ptr = arena.allocF32(floats);
-        this.#staging = { ptr, floats };
-      }
+      const sizes = [Math.max(floats, st.floats * 2, 1024), floats];
+      const { ptr, index } = this.#ctx.arena.allocF32First(sizes);
+      this.#staging = { ptr, floats: sizes[index]! };
     }
     return this.#staging.ptr;
   }
@@ -136,19 +127,35 @@ export class Runtime {
     }
     const n = x.length;
     if (n === 0) return result;
-    const period = act.slope ? act.slope.length : 1;
-    // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk.
-    const chunk = Math.min(n, Math.max(period, Math.floor(CHUNK / period) * period));
-    const ptr = this.#stage(chunk + (act.slope ? period : 0));
-    const slopePtr = ptr + chunk * 4;
-    if (act.slope) ops.upload(this.#ctx, slopePtr, act.slope);
+    const slope = act.slope;
+    // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk; the slope
+    // itself sits after the chunk in the staging buffer.
+    return this.#stream(x, result, slope ? slope.length : 1, slope ? slope.length : 0, (ptr, len, extra) => {
+      ops.activate(this.#ctx, act, ptr, ptr, len, extra);
+    }, slope && ((extra) => ops.upload(this.#ctx, extra, slope)));
+  }
+
+  /**
+   * Run an in-place kernel over x in chunks of whole `unit`s (a PReLU slope period, a softmax row)
+   * through the staging buffer, writing `out` (see CHUNK). `extra` floats after the chunk are the
+   * caller's, set up once by `prepare`.
+   */
+  #stream(
+    x: Float32Array, out: Float32Array, unit: number, extra: number,
+    kernel: (ptr: number, len: number, extraPtr: number) => void, prepare?: (extraPtr: number) => void,
+  ): Float32Array {
+    const n = x.length;
+    const chunk = Math.min(n, Math.max(unit, Math.floor(CHUNK / unit) * unit));
+    const ptr = this.#stage(chunk + extra);
+    const extraPtr = ptr + chunk * 4;
+    prepare?.(extraPtr);
     for (let start = 0; start < n; start += chunk) {
       const len = Math.min(chunk, n - start);
       ops.upload(this.#ctx, ptr, x.subarray(start, start + len));
-      ops.activate(this.#ctx, act, ptr, ptr, len, slopePtr);
-      ops.download(this.#ctx, ptr, len, result.subarray(start, start + len));
+      kernel(ptr, len, extraPtr);
+      ops.download(this.#ctx, ptr, len, out.subarray(start, start + len));
     }
-    return result;
+    return out;
   }
 
   #out(out: Out, n: number, what: string): Float32Array {
@@ -168,16 +175,7 @@ export class Runtime {
     if (x.length % c !== 0) {
       throw new SimdnnError('SHAPE_MISMATCH', `${what}: input has ${x.length} values, which is not a whole number of rows of ${c} columns`);
     }
-    // Whole rows per chunk (see CHUNK).
-    const rowsPerChunk = Math.max(1, Math.floor(CHUNK / c));
-    const ptr = this.#stage(Math.min(x.length, rowsPerChunk * c));
-    for (let start = 0; start < x.length; start += rowsPerChunk * c) {
-      const len = Math.min(rowsPerChunk * c, x.length - start);
-      ops.upload(this.#ctx, ptr, x.subarray(start, start + len));
-      ops.softmax(this.#ctx, log, ptr, ptr, len / c, c);
-      ops.download(this.#ctx, ptr, len, out.subarray(start, start + len));
-    }
-    return out;
+    return this.#stream(x, out, c, 0, (ptr, len) => ops.softmax(this.#ctx, log, ptr, ptr, len / c, c));
   }
 
   /** Softmax over each row of `cols` values (default: all of x is one row). */

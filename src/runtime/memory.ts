@@ -46,6 +46,21 @@ export class Arena {
     return this.alloc(floats * 4);
   }
 
+  /**
+   * Allocate the first of `sizes` (in floats, largest first) that fits: for buffers that grow,
+   * amortised doubling when there is room, exactly what is required when there is not, so a
+   * request that fits never fails because of the growth policy. Throws the last OUT_OF_MEMORY.
+   */
+  allocF32First(sizes: readonly number[]): { ptr: number; index: number } {
+    for (let index = 0; ; index++) {
+      try {
+        return { ptr: this.allocF32(sizes[index]!), index };
+      } catch (err) {
+        if (index >= sizes.length - 1 || !(err instanceof SimdnnError) || err.code !== 'OUT_OF_MEMORY') throw err;
+      }
+    }
+  }
+
   alloc(bytes: number): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
       throw new SimdnnError('INVALID_ARGUMENT', `allocation size must be a non-negative integer, received ${bytes}`);
