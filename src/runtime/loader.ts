@@ -1,4 +1,3 @@
-import { instantiateSync } from '@assemblyscript/loader';
 import { SimdnnError, describe } from '../errors.js';
 
 /** Anything a .wasm binary can be given as: a URL or path, a fetch Response (or its promise), the
@@ -21,6 +20,9 @@ export interface Platform {
   defaultLocation(binary: Binary): URL;
   /** Read a URL or path: Node reads files, browsers fetch. */
   fetchBinary(location: string | URL): Promise<Response | ArrayBuffer | Uint8Array>;
+  /** Compile bytes synchronously on this thread (Node: the binary is small and the thread hop of
+   *  WebAssembly.compile costs more than it saves; browsers forbid synchronous compiles over 4 KB). */
+  readonly compileSync?: boolean;
 }
 
 /** The kernel ABI, as exported by assembly/index.ts. Every pointer is a byte offset. */
@@ -109,7 +111,8 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
     const bytes = toBytes(source);
     checkMagic(bytes, where);
     try {
-      return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      const b = bytes as Uint8Array<ArrayBuffer>;
+      return platform.compileSync ? new WebAssembly.Module(b) : await WebAssembly.compile(b);
     } catch (cause) {
       const message = (cause as Error).message;
       // A Content-Security-Policy without 'wasm-unsafe-eval' blocks compilation; Chromium words it as
@@ -169,9 +172,10 @@ export async function load(
   const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
   let instance: WebAssembly.Instance;
   try {
-    // Synchronous instantiation of the compiled module: the loader's async `instantiate` probes the
-    // global `Response`, which in Node loads the whole fetch implementation (~25 ms of start-up).
-    ({ instance } = instantiateSync(module, { env: { memory } }));
+    // The kernels take and return plain numbers (pointers into `memory`) and import nothing else,
+    // so no glue is needed: a bare synchronous instantiation of the compiled module. (The
+    // AssemblyScript loader's demangling added about 1.1 ms to start-up and 6 KB to the bundle.)
+    instance = new WebAssembly.Instance(module, { env: { memory } });
   } catch (cause) {
     throw new SimdnnError(
       'WASM_LOAD_FAILED',
