@@ -5,6 +5,7 @@ export { activate_f32, prelu_f32 } from './activations';
 export { softmax_f32, log_softmax_f32 } from './softmax';
 export { pack_weights_f32, packed_size_f32, dense_f32 } from './gemm';
 export { model_forward_f32 } from './model';
+export { first_nonfinite_f32 } from './check';
 
 /** First byte the TypeScript arena may use (everything below holds static data). */
 export function heap_base(): usize {

@@ -23,6 +23,11 @@ export function upload(ctx: Ctx, ptr: number, data: Float32Array): void {
   ctx.arena.f32().set(data, ptr >>> 2);
 }
 
+/** Index of the first NaN or ±Infinity among `n` floats at byte offset `ptr`, or -1. */
+export function firstNonFinite(ctx: Ctx, ptr: number, n: number): number {
+  return ctx.k.first_nonfinite_f32(ptr, n);
+}
+
 /** Copy `n` floats at byte offset `ptr` into `out` (or a new array). */
 export function download(ctx: Ctx, ptr: number, n: number, out?: Float32Array): Float32Array {
   const view = ctx.arena.f32().subarray(ptr >>> 2, (ptr >>> 2) + n);

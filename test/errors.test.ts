@@ -238,6 +238,42 @@ describe(`bad inputs: every entry point throws SimdnnError with a stable code ($
     expect(Array.from(ctx.model.predict(Float32Array.of(1, 1, 1)))).toEqual([6, 15]);
   });
 
+  it('typed-array weights and bias: the bulk (wasm) finiteness check finds one bad value wherever it is', () => {
+    // Layer shapes whose weight counts hit every vector-tail case of the 16-float SIMD blocks.
+    const shapes: Array<[inputs: number, units: number]> = [[1, 1], [3, 1], [4, 1], [5, 1], [7, 1], [17, 1], [3, 7], [16, 4], [17, 33]];
+    const bads = [NaN, Infinity, -Infinity];
+    const before = ctx.nn.memory();
+    let checked = 0;
+    for (const [inputs, units] of shapes) {
+      const n = inputs * units;
+      const positions = n <= 70 ? Array.from({ length: n + units }, (_, i) => i) : [0, 15, 16, 17, n - 1, n, n + units - 1];
+      for (const p of positions) {
+        const bad = bads[p % 3]!;
+        const weights = new Float32Array(n).fill(0.5);
+        const bias = new Float32Array(units).fill(0.25);
+        if (p < n) weights[p] = bad; else bias[p - n] = bad;
+        const err = (() => {
+          try {
+            ctx.nn.sequential({ layers: [{ inputs, units, weights, bias }] }).dispose();
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+        const where = p < n ? `weights\\[${p}\\]` : `bias\\[${p - n}\\]`;
+        expect(err, `${inputs}×${units}, bad value at ${p}`).toBeInstanceOf(SimdnnError);
+        expect((err as SimdnnError).code).toBe('INVALID_WEIGHTS');
+        expect((err as SimdnnError).message).toMatch(new RegExp(`layers\\[0\\]\\.${where} is number ${String(bad).replace('+', '\\+')};`));
+        checked++;
+      }
+      // The extremes of the finite float32 range pass.
+      const edge = new Float32Array(n).map((_, i) => [3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0][i % 4]!);
+      ctx.nn.sequential({ layers: [{ inputs, units, weights: edge, bias: new Float32Array(units).fill(-0) }] }).dispose();
+    }
+    expect(checked).toBe(146); // every position of the small shapes, 7 of the large one
+    expect(ctx.nn.memory()).toEqual(before); // failed constructions leave nothing behind
+  });
+
   it("simd: 'relaxed' throws NO_SIMD exactly when the engine has no relaxed SIMD", async () => {
     if (detectFeatures().relaxedSimd) {
       const nn = await createRuntime({ simd: 'relaxed' });

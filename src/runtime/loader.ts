@@ -36,11 +36,12 @@ export interface Kernels {
   pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
   dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
   model_forward_f32(out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void;
+  first_nonfinite_f32(ptr: number, n: number): number;
 }
 
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
   'heap_base', 'activate_f32', 'prelu_f32', 'softmax_f32', 'log_softmax_f32', 'packed_size_f32',
-  'pack_weights_f32', 'dense_f32', 'model_forward_f32',
+  'pack_weights_f32', 'dense_f32', 'model_forward_f32', 'first_nonfinite_f32',
 ];
 
 // Smallest modules that use one SIMD128 instruction / one relaxed-SIMD instruction:
