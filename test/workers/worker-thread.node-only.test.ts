@@ -34,7 +34,9 @@ describe(`Node worker thread (${SIMD} binary)`, () => {
   it('loads simdnn in worker threads and predicts exactly what the main thread predicts', async () => {
     const batch = 64;
     const x = inputs(batch);
-    const expected = Array.from((await runtime()).sequential(SPEC).predict(x, batch));
+    const model = (await runtime()).sequential(SPEC);
+    const expected = Array.from(model.predict(x, batch));
+    model.dispose();
     const pool = [spawn(), spawn()];
     const loaded = await Promise.all(pool.map((w) => call(w, { type: 'load', simd: SIMD, spec: SPEC })));
     for (const l of loaded) expect(l).toMatchObject({ type: 'loaded', binary: SIMD, inputs: 8, outputs: 4 });
