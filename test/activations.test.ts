@@ -155,6 +155,27 @@ describe(`activations (${SIMD} binary)`, () => {
     }
   });
 
+  it('bounded functions stay in their range near saturation: every float32 where tanh and erf reach ±1', () => {
+    // tanh and erf are rational fits clamped to [−1, 1]; without the clamp they overshoot 1 by up
+    // to 2 ulp near saturation (from about 7.85 and 3.6). Every float in [6, 10) and [3, 5), both signs.
+    const all = (lo: number, hi: number) => {
+      const b = new Uint32Array(2);
+      new Float32Array(b.buffer).set([lo, hi]);
+      const bits = new Uint32Array(b[1]! - b[0]!).map((_, i) => b[0]! + i);
+      return new Float32Array(bits.buffer);
+    };
+    for (const [name, lo, hi] of [['tanh', 6, 10], ['erf', 3, 5], ['sigmoid', 12, 20]] as const) {
+      const pos = all(lo, hi);
+      const neg = pos.map((v) => -v);
+      const yp = nn.activate(name, pos), yn = nn.activate(name, neg);
+      const low = name === 'sigmoid' ? 0 : -1;
+      for (let i = 0; i < pos.length; i++) {
+        if (!(yp[i]! <= 1 && yn[i]! >= low)) expect.fail(`${name}(±${pos[i]}) = ${yp[i]}, ${yn[i]}: outside [${low}, 1]`);
+      }
+      expect(yp[pos.length - 1], `${name}(${hi}⁻)`).toBe(1);
+    }
+  });
+
   it('prelu: per-channel slope broadcast along the last axis, and a single slope', () => {
     const slope = [0.1, 0.2, 0.3];
     const x = rand(3 * 7, 3, -4, 4);
