@@ -201,8 +201,8 @@ try {
     machine, quick: QUICK, wallSeconds: (Date.now() - t0) / 1000, roofline, contenders: results, startup, footprint, failures,
   });
   mkdirSync(RESULTS, { recursive: true });
-  // A quick (smoke) run must not overwrite the full run the README quotes.
-  const name = QUICK ? 'quick' : 'latest';
+  // A quick (smoke) or filtered run must not overwrite the full run the README quotes.
+  const name = QUICK ? 'quick' : process.env.BENCH_ONLY || process.env.BENCH_WORKLOADS ? 'partial' : 'latest';
   writeFileSync(path.join(RESULTS, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, `${name}.md`), renderMarkdown(report));
   writeFileSync(path.join(RESULTS, `${name}.svg`), renderSvg(report));
