@@ -322,7 +322,7 @@ export class Sequential extends Resource {
     const input = this.#input(x, checkBatch(batch));
     let out: Float32Array;
     try {
-      out = new Float32Array(batch * this.#outputs);
+      out = this.#ctx.result(batch * this.#outputs); // predictInto writes every value
     } catch (cause) {
       throw new SimdnnError(
         'OUT_OF_MEMORY',

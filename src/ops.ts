@@ -7,7 +7,13 @@ import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
 export interface Ctx {
   readonly k: Kernels;
   readonly arena: Arena;
+  /** A new Float32Array of n floats, possibly uninitialised: every caller overwrites all of it
+   *  before anyone else can see it. */
+  readonly result: (n: number) => Float32Array;
 }
+
+/** The default result allocator: a zero-filled array. */
+export const zeroedResult = (n: number): Float32Array => new Float32Array(n);
 
 /** Layout of one layer descriptor read by model_forward_f32: 8 × i32.
  *  MUST MATCH assembly/model.ts (test/abi.test.ts checks). */

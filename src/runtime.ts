@@ -71,9 +71,12 @@ export class Runtime {
   #staging = { ptr: 0, floats: 0 };
 
   /** @internal use init() */
-  constructor(kernels: Kernels, memory: WebAssembly.Memory, binary: Binary, relaxedSimd: boolean, maximumBytes: number) {
+  constructor(
+    kernels: Kernels, memory: WebAssembly.Memory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
+    result: (n: number) => Float32Array = ops.zeroedResult,
+  ) {
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);
-    this.#ctx = { k: kernels, arena };
+    this.#ctx = { k: kernels, arena, result };
     this.#registry = new Registry(arena);
     this.features = Object.freeze({ binary, simd: true as const, relaxedSimd });
     bindMethods(this);
@@ -159,7 +162,7 @@ export class Runtime {
   }
 
   #out(out: Out, n: number, what: string): Float32Array {
-    if (out === undefined) return new Float32Array(n);
+    if (out === undefined) return this.#ctx.result(n); // #stream writes every value
     checkF32(out, `${what}: out`);
     if (out.length !== n) {
       throw new SimdnnError('SHAPE_MISMATCH', `${what}: out has ${out.length} values but the result has ${n}`);
@@ -306,7 +309,8 @@ export async function createRuntime(platform: Platform, options: InitOptions = {
   }
   const pages = Math.floor(maxBytes / PAGE);
   const loaded = await load(platform, binary, source, pages);
-  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE);
+  const result = platform.resultArray?.bind(platform);
+  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result);
 }
 
 /** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried. */

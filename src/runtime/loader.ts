@@ -23,6 +23,9 @@ export interface Platform {
   /** Compile bytes synchronously on this thread (Node: the binary is small and the thread hop of
    *  WebAssembly.compile costs more than it saves; browsers forbid synchronous compiles over 4 KB). */
   readonly compileSync?: boolean;
+  /** A new Float32Array of n floats for a result the caller overwrites completely (default:
+   *  `new Float32Array(n)`, zero-filled). */
+  resultArray?(n: number): Float32Array;
 }
 
 /** The kernel ABI, as exported by assembly/index.ts. Every pointer is a byte offset. */
