@@ -15,7 +15,7 @@
 // panels are read only inside their bounds. `out` must not overlap `x`.
 
 import { madd } from './math';
-import { Act, actVec, storeLanes } from './activations';
+import { Act, epilogue, storeLanes } from './activations';
 
 /** Floats in one packed panel of 8 columns. */
 @inline function panelFloats(K: i32): usize {
@@ -106,10 +106,10 @@ function gemm4x8(out: usize, x: usize, packed: usize, M: i32, K: i32, N: i32, ki
       }
       let o = out + <usize>m * ostride + (<usize>p << 5);
       if (kind != Act.Linear) {
-        c00 = actVec(kind, c00, a, b); c01 = actVec(kind, c01, a, b);
-        c10 = actVec(kind, c10, a, b); c11 = actVec(kind, c11, a, b);
-        c20 = actVec(kind, c20, a, b); c21 = actVec(kind, c21, a, b);
-        c30 = actVec(kind, c30, a, b); c31 = actVec(kind, c31, a, b);
+        c00 = epilogue(kind, c00, a, b); c01 = epilogue(kind, c01, a, b);
+        c10 = epilogue(kind, c10, a, b); c11 = epilogue(kind, c11, a, b);
+        c20 = epilogue(kind, c20, a, b); c21 = epilogue(kind, c21, a, b);
+        c30 = epilogue(kind, c30, a, b); c31 = epilogue(kind, c31, a, b);
       }
       store8(o, c00, c01, valid);
       if (m + 1 < M) store8(o + ostride, c10, c11, valid);
@@ -152,9 +152,9 @@ function gemv1x24(out: usize, x: usize, packed: usize, K: i32, N: i32, kind: i32
       w0 += 32; w1 += 32; w2 += 32;
     }
     if (kind != Act.Linear) {
-      c00 = actVec(kind, c00, a, b); c01 = actVec(kind, c01, a, b);
-      c10 = actVec(kind, c10, a, b); c11 = actVec(kind, c11, a, b);
-      c20 = actVec(kind, c20, a, b); c21 = actVec(kind, c21, a, b);
+      c00 = epilogue(kind, c00, a, b); c01 = epilogue(kind, c01, a, b);
+      c10 = epilogue(kind, c10, a, b); c11 = epilogue(kind, c11, a, b);
+      c20 = epilogue(kind, c20, a, b); c21 = epilogue(kind, c21, a, b);
     }
     const o = out + (<usize>p << 5);
     const valid = N - (p << 3);
