@@ -56,9 +56,9 @@ export const NEG_FLT_MAX = memory.data<f32>([-3.4028234663852886e38]);
 // [0] log2(e). [1] 1.5·2^23 + 126: adding it to x·log2(e) rounds to an integer n and leaves n + 126
 // in the low mantissa bits, so shifting the sum left by 23 gives the float 2^(n−1) directly (no
 // float→int conversion), and subtracting it again gives n as a float. [2], [3] −ln2 split so that
-// n·0.693359375 is exact (Cody–Waite). [4] −126·ln2: inputs are clamped there, where n = −126 makes
-// the shifted exponent field 0, so 2^(n−1) is exactly +0 and e^x below about 1.2e-38 (the
-// subnormal range) comes out 0 with no separate flush (−Infinity → 0). [5] above ln(FLT_MAX) ≈
+// n·0.693359375 is exact (Cody–Waite). [4] −126·ln2: inputs are clamped there. n = −126 (every
+// x below −125.5·ln2 ≈ −86.99, where e^x < 1.8e-38) makes the shifted exponent field 0, so 2^(n−1)
+// is exactly +0 and e^x comes out 0 with no separate flush (−Infinity → 0). [5] above ln(FLT_MAX) ≈
 // 88.7228 the result is +Infinity; clamping just past it keeps n ≤ 128. [6..12] 2·e^r = 2 + r·P(r) on
 // |r| ≤ ln2/2: a degree-6 fit of relative error 1.5 ulp in float32 (the factor 2 pairs with
 // 2^(n−1); fitted for this kernel by weighted least squares).
@@ -111,7 +111,8 @@ const EXP5 = memory.data<f32>([
 /**
  * e^x for four lanes. Range reduction n = round(x·log2 e), r = x − n·ln2 (two-constant ln2);
  * e^r by a polynomial; 2^n by building the exponent bits. e^x ≥ FLT_MAX gives +Infinity,
- * e^x below about 1.2e-38 gives 0 (the subnormal range is flushed), NaN passes through. Error ≤ 2 ulp.
+ * x below about −86.99 (e^x < 1.8e-38, near and in the subnormal range) gives 0, NaN passes
+ * through. Error ≤ 2 ulp.
  */
 @inline export function vexp(x: v128): v128 {
   return expCore(clampKeepNaN(x, K(EXP, 4), K(EXP, 5)));
