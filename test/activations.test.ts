@@ -155,6 +155,20 @@ describe(`activations (${SIMD} binary)`, () => {
     }
   });
 
+  it('sigmoid keeps its relative accuracy down the lower tail (not only the ε absolute tolerance)', () => {
+    // A rational approximation plus ½ would meet |error| ≤ ε there and still return 0 for x < −18.
+    const x = Float32Array.from({ length: 2000 }, (_, i) => -1 - (86 * i) / 1999);
+    const y = nn.sigmoid(x);
+    let worst = 0;
+    let at = 0;
+    for (let i = 0; i < x.length; i++) {
+      const ref = 1 / (1 + Math.exp(-x[i]!));
+      const rel = Math.abs(y[i]! - ref) / ref;
+      if (rel > worst) [worst, at] = [rel, x[i]!];
+    }
+    expect(worst, `worst relative error ${worst} at x = ${at}`).toBeLessThan(5e-7);
+  });
+
   it('bounded functions stay in their range near saturation: every float32 where tanh and erf reach ±1', () => {
     // tanh and erf are rational fits clamped to [−1, 1]; without the clamp they overshoot 1 by up
     // to 2 ulp near saturation (from about 7.85 and 3.6). Every float in [6, 10) and [3, 5), both signs.
