@@ -68,29 +68,40 @@ const EXP = memory.data<f32>([
   0.9999998807907104, 2.0, 2.0,
 ]);
 
-/** e^x for x already clamped to [EXP[4], EXP[5]] (or NaN). The degree-6 polynomial is evaluated
- *  in Estrin's form (independent pairs, then steps in r²): its dependency chain is half of
- *  Horner's, and these kernels are latency-bound (measured on sigmoid: −13%). */
+/** Σ tab[i0 + j]·r^(n−1−j) for n = 6 or 7 coefficients (highest power first) in Estrin's form:
+ *  independent pairs, then steps in r². Its dependency chain is half of Horner's, and these
+ *  kernels are latency-bound (measured on sigmoid: −13%). */
+@inline function estrin(r: v128, tab: usize, i0: i32, n: i32): v128 {
+  const r2 = f32x4.mul(r, r);
+  const j = i0 + n - 6; // the first coefficient of the three pairs
+  const lo = madd(K(tab, j + 4), r, K(tab, j + 5));
+  const mid = madd(K(tab, j + 2), r, K(tab, j + 3));
+  let p = madd(K(tab, j), r, K(tab, j + 1));
+  if (n > 6) p = madd(K(tab, i0), r2, p);
+  return madd(madd(p, r2, mid), r2, lo);
+}
+
+/** x − n·ln2 (or x + n·ln2 with a negated table) in two steps, tab[i] + tab[i+1] = ∓ln2 with
+ *  tab[i]·n exact (Cody–Waite). */
+@inline function codyWaite(n: v128, xc: v128, tab: usize, i: i32): v128 {
+  return madd(n, K(tab, i + 1), madd(n, K(tab, i), xc));
+}
+
+/** e^x for x already clamped to [EXP[4], EXP[5]] (or NaN). */
 @inline function expCore(xc: v128): v128 {
   const magic = K(EXP, 1);
   const v = madd(xc, K(EXP, 0), magic);
   const s = i32x4.shl(v, 23); // 2^(n−1), +0 when n = −126
   const n = f32x4.sub(v, magic);
-  let r = madd(n, K(EXP, 2), xc);
-  r = madd(n, K(EXP, 3), r);
-  const r2 = f32x4.mul(r, r);
-  const lo = madd(K(EXP, 11), r, K(EXP, 12));
-  const mid = madd(K(EXP, 9), r, K(EXP, 10));
-  const hi = madd(K(EXP, 7), r, K(EXP, 8));
-  const p = madd(madd(madd(K(EXP, 6), r2, hi), r2, mid), r2, lo);
-  return f32x4.mul(p, s);
+  return f32x4.mul(estrin(codyWaite(n, xc, EXP, 2), EXP, 6, 7), s);
 }
 
 // e^−x for sigmoid, without negating x: n = round(−x·log2 e), q = x + n·ln2 (= −r), and
 // 2·e^r = P(−q), a degree-5 fit of relative error 1.1e-7 on |r| ≤ ln2/2 (fitted like EXP[6..12])
 // with its odd coefficients negated. Sigmoid's tolerance allows about 3 ulp of e^−x.
 // [0] −log2 e, [1] the magic bias, [2], [3] ln2 split (Cody–Waite), [4] −88.73 (just past
-// −ln(FLT_MAX): e^−x overflows to +Infinity there, so sigmoid(−Inf) is exactly 0), [5] 126·ln2 (n = −126: e^−x is exactly +0: sigmoid 1),
+// −ln(FLT_MAX): e^−x overflows to +Infinity there, so sigmoid(−Inf) is exactly 0), [5] 126·ln2
+// (n = −126: e^−x is exactly +0, sigmoid 1),
 // [6..11] P, highest power first, [12] ln2 as one float32 (the relaxed build: with FMA, n·ln2 is not
 // rounded before the addition, and ln2's own float32 error is n·1.5e-9, 3e-7 relative at most).
 const EXPM = memory.data<f32>([
@@ -111,13 +122,7 @@ const EXPM = memory.data<f32>([
     // extra multiply.
     return f32x4.mul(horner(madd(n, K(EXPM, 12), xc), EXPM, 6, 6), s);
   }
-  let q = madd(n, K(EXPM, 2), xc);
-  q = madd(n, K(EXPM, 3), q);
-  const q2 = f32x4.mul(q, q);
-  const lo = madd(K(EXPM, 10), q, K(EXPM, 11));
-  const mid = madd(K(EXPM, 8), q, K(EXPM, 9));
-  const hi = madd(K(EXPM, 6), q, K(EXPM, 7));
-  return f32x4.mul(madd(madd(hi, q2, mid), q2, lo), s);
+  return f32x4.mul(estrin(codyWaite(n, xc, EXPM, 2), EXPM, 6, 6), s);
 }
 
 /**
