@@ -66,7 +66,7 @@ const F32_RANGE = 'weights must be finite numbers within the float32 range (|w| 
 
 /** Flatten and validate numbers: exactly `expected` numbers in the given row structure. Plain
  *  arrays are checked for finite float32 values here; typed arrays are returned as float32 without
- *  that check, which `checkFinite` does in bulk once they are in wasm memory. */
+ *  that check, which #build makes in one pass in wasm memory (ops.firstNonFinite). */
 function toFloats(value: unknown, expected: number, rows: number, cols: number, where: string): Float32Array {
   if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
     throw new SimdnnError('INVALID_WEIGHTS', `${where} must hold numbers, received ${describe(value)} (BigInt values)`);

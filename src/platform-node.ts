@@ -1,16 +1,20 @@
 import type { Binary, Platform } from './runtime/loader.js';
 
-/** The fs and url builtins. `process.getBuiltinModule` (Node ≥ 20.16) hands them over without the
- *  ESM loader: a static `import … from 'node:fs/promises'` adds about 1 ms to a cold import. */
-async function builtins(): Promise<{ readFile: typeof import('node:fs/promises').readFile; fileURLToPath: typeof import('node:url').fileURLToPath }> {
+/** A Node builtin through `process.getBuiltinModule` (Node ≥ 20.16), which hands over the loaded
+ *  module without the ESM loader (a static `import … from 'node:fs/promises'` adds about 1 ms to a
+ *  cold import); undefined where it does not exist. */
+function builtin<T>(id: string): T | undefined {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (typeof get === 'function') {
-    const fs = get('node:fs') as typeof import('node:fs');
-    const url = get('node:url') as typeof import('node:url');
-    return { readFile: fs.promises.readFile, fileURLToPath: url.fileURLToPath };
-  }
-  const [fs, url] = await Promise.all([import('node:fs/promises'), import('node:url')]);
-  return { readFile: fs.readFile, fileURLToPath: url.fileURLToPath };
+  return typeof get === 'function' ? (get(id) as T | undefined) : undefined;
+}
+
+/** The fs and url functions the loader needs (dynamic imports where getBuiltinModule is missing). */
+async function builtins(): Promise<{ readFile: typeof import('node:fs/promises').readFile; fileURLToPath: typeof import('node:url').fileURLToPath }> {
+  const fs = builtin<typeof import('node:fs')>('node:fs');
+  const url = builtin<typeof import('node:url')>('node:url');
+  if (fs && url) return { readFile: fs.promises.readFile, fileURLToPath: url.fileURLToPath };
+  const [fsp, u] = await Promise.all([import('node:fs/promises'), import('node:url')]);
+  return { readFile: fsp.readFile, fileURLToPath: u.fileURLToPath };
 }
 
 /** Results at least this long (16 KiB) come from uninitialised memory; smaller ones gain nothing. */
@@ -31,9 +35,7 @@ export const nodePlatform: Platform = {
   resultArray(n: number): Float32Array {
     if (n >= UNINITIALISED_FROM) {
       if (nodeBuffer === undefined) {
-        const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-        const fromModule = typeof get === 'function' ? (get('node:buffer') as { Buffer?: BufferClass } | undefined)?.Buffer : undefined;
-        const candidate = fromModule ?? (globalThis as { Buffer?: BufferClass }).Buffer;
+        const candidate = builtin<{ Buffer?: BufferClass }>('node:buffer')?.Buffer ?? (globalThis as { Buffer?: BufferClass }).Buffer;
         nodeBuffer = typeof candidate?.allocUnsafeSlow === 'function' ? candidate : null;
       }
       if (nodeBuffer) {
