@@ -1,7 +1,7 @@
 // The only file that knows the kernel ABI: pointer arithmetic and kernel calls. Callers have
 // already validated shapes; each function here makes exactly the kernel calls it names.
-import type { Kernels } from './runtime/loader.js';
-import type { Arena } from './runtime/memory.js';
+import type { Kernels } from './wasm/loader.js';
+import type { Arena } from './wasm/memory.js';
 import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
 
 export interface Ctx {

@@ -1,4 +1,4 @@
-import type { Binary, Platform } from './runtime/loader.js';
+import type { Binary, Platform } from './wasm/loader.js';
 
 /** Browsers, workers and bundlers: the binary sits beside this module; `new URL(…, import.meta.url)`
  *  is the pattern Vite and webpack 5 recognise and emit as an asset. Never imports `node:` modules. */

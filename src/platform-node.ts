@@ -1,4 +1,4 @@
-import type { Binary, Platform } from './runtime/loader.js';
+import type { Binary, Platform } from './wasm/loader.js';
 
 /** A Node builtin through `process.getBuiltinModule` (Node ≥ 20.16), which hands over the loaded
  *  module without the ESM loader (a static `import … from 'node:fs/promises'` adds about 1 ms to a

@@ -1,5 +1,5 @@
 import { SimdnnError } from './errors.js';
-import type { Arena } from './runtime/memory.js';
+import type { Arena } from './wasm/memory.js';
 
 // `using` needs Symbol.dispose; Node 20.19 and current browsers have it, older engines get a
 // registered symbol so `[Symbol.dispose]()` still names a method.

@@ -2,8 +2,8 @@ import { SimdnnError, checkF32, checkInt, describe } from './errors.js';
 import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type ActivationSpec,
 } from './activations.js';
-import { Arena } from './runtime/memory.js';
-import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './runtime/loader.js';
+import { Arena } from './wasm/memory.js';
+import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry } from './resource.js';
 import { Sequential, type DenseLayerSpec, type ModelSpec } from './model.js';
 import * as ops from './ops.js';

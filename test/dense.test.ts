@@ -9,7 +9,7 @@ beforeAll(async () => {
   nn = await runtime();
 });
 
-/** max |y − ref| relative to the largest |ref| (the accuracy measure for models). */
+/** max |y − ref| relative to the largest |ref| (the accuracy measure for models). */
 function maxRelDiff(y: ArrayLike<number>, ref: ArrayLike<number>): number {
   let scale = 0;
   let diff = 0;

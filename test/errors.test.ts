@@ -1,4 +1,4 @@
-// Issue 5, hardening: every public entry point validates its arguments and throws SimdnnError with a
+// Hardening: every public entry point validates its arguments and throws SimdnnError with a
 // stable code and a message that names what was expected and what was received. Table-driven: each
 // row is a call, the code it must throw and a pattern its message must match. A last property
 // throws random junk at every entry point: anything thrown must be a SimdnnError.
@@ -168,20 +168,20 @@ const ROWS: Row[] = [
 
 /** Regression rows: each reproduces a bug the hardening work found (and fixed) in src/. */
 const BUG_ROWS: Array<[id: string, ...row: Row]> = [
-  ['issue5-2', 'predict(x, 2 ** 24) on a 300-output model rejects the input instead of allocating 20 GB (RangeError)', (c) => {
+  ['regression-2', 'predict(x, 2 ** 24) on a 300-output model rejects the input instead of allocating 20 GB (RangeError)', (c) => {
     const m = c.nn.dense({ inputs: 3, units: 300, weights: new Float32Array(900) });
     try { return m.predict(x3(), 2 ** 24); } finally { m.dispose(); }
   }, 'SHAPE_MISMATCH', /input has 3 values but the model expects batch × inputs = 16777216 × 3/],
-  ['issue5-3', 'sequential({ layers: [null] }) (TypeError)', (c) => c.nn.sequential({ layers: [null as never] }), 'INVALID_SPEC', /layers\[0\]: must be an object, received null/],
-  ['issue5-3', 'a layer name that is not a string (TypeError in summary())', (c) => c.nn.dense({ inputs: 3, units: 2, weights: w6, name: 42 as never }).summary(), 'INVALID_SPEC', /name must be a string, received number 42/],
-  ['issue5-3', 'weights as a BigInt64Array (TypeError)', (c) => c.nn.sequential(layer({ weights: new BigInt64Array(6) })), 'INVALID_WEIGHTS', /weights must hold numbers, received BigInt64Array\(6\)/],
-  ['issue5-3', 'prelu slope as a BigInt64Array (TypeError)', (c) => c.nn.prelu(x3(), { slope: new BigInt64Array(3) as never }), 'INVALID_PARAMETER', /'slope' must hold numbers, received BigInt64Array\(3\)/],
-  ['issue5-3', 'version as a null-prototype object (TypeError)', (c) => c.nn.sequential({ version: Object.create(null), ...layer({}) }), 'INVALID_SPEC', /version object is not supported/],
-  ['issue5-4', 'weights [1e39] (finite in float64, Infinity in float32) are rejected', (c) => c.nn.sequential(layer({ weights: [1, 2, 3, 4, 5, 1e39] })), 'INVALID_WEIGHTS', /weights\[5\] is number 1e\+39; weights must be finite numbers within the float32 range/],
-  ['issue5-4', 'nested weights [[1e39, …]] are rejected', (c) => c.nn.sequential(layer({ weights: [[1, 2, -1e39], [4, 5, 6]] })), 'INVALID_WEIGHTS', /weights\[0\]\[2\] is number -1e\+39; weights must be finite numbers within the float32 range/],
-  ['issue5-4', 'leakyRelu alpha 1e39 (reaches the kernel as Infinity) is rejected', (c) => c.nn.leakyRelu(x3(), { alpha: 1e39 }), 'INVALID_PARAMETER', /parameter 'alpha' must be a finite number within the float32 range.*received number 1e\+39/],
-  ['issue5-5', 'init({ maxMemory }) (a misspelt option) is rejected, not ignored', () => createRuntime({ simd: SIMD, maxMemory: 1 << 24 } as never), 'INVALID_ARGUMENT', /unknown option 'maxMemory'; expected simd, wasm, maximumMemory/],
-  ['issue5-5', "init({ maximumMemory: '16777216' }) after init({ maximumMemory: 16777216 }) is rejected, not memoised", async () => {
+  ['regression-3', 'sequential({ layers: [null] }) (TypeError)', (c) => c.nn.sequential({ layers: [null as never] }), 'INVALID_SPEC', /layers\[0\]: must be an object, received null/],
+  ['regression-3', 'a layer name that is not a string (TypeError in summary())', (c) => c.nn.dense({ inputs: 3, units: 2, weights: w6, name: 42 as never }).summary(), 'INVALID_SPEC', /name must be a string, received number 42/],
+  ['regression-3', 'weights as a BigInt64Array (TypeError)', (c) => c.nn.sequential(layer({ weights: new BigInt64Array(6) })), 'INVALID_WEIGHTS', /weights must hold numbers, received BigInt64Array\(6\)/],
+  ['regression-3', 'prelu slope as a BigInt64Array (TypeError)', (c) => c.nn.prelu(x3(), { slope: new BigInt64Array(3) as never }), 'INVALID_PARAMETER', /'slope' must hold numbers, received BigInt64Array\(3\)/],
+  ['regression-3', 'version as a null-prototype object (TypeError)', (c) => c.nn.sequential({ version: Object.create(null), ...layer({}) }), 'INVALID_SPEC', /version object is not supported/],
+  ['regression-4', 'weights [1e39] (finite in float64, Infinity in float32) are rejected', (c) => c.nn.sequential(layer({ weights: [1, 2, 3, 4, 5, 1e39] })), 'INVALID_WEIGHTS', /weights\[5\] is number 1e\+39; weights must be finite numbers within the float32 range/],
+  ['regression-4', 'nested weights [[1e39, …]] are rejected', (c) => c.nn.sequential(layer({ weights: [[1, 2, -1e39], [4, 5, 6]] })), 'INVALID_WEIGHTS', /weights\[0\]\[2\] is number -1e\+39; weights must be finite numbers within the float32 range/],
+  ['regression-4', 'leakyRelu alpha 1e39 (reaches the kernel as Infinity) is rejected', (c) => c.nn.leakyRelu(x3(), { alpha: 1e39 }), 'INVALID_PARAMETER', /parameter 'alpha' must be a finite number within the float32 range.*received number 1e\+39/],
+  ['regression-5', 'init({ maxMemory }) (a misspelt option) is rejected, not ignored', () => createRuntime({ simd: SIMD, maxMemory: 1 << 24 } as never), 'INVALID_ARGUMENT', /unknown option 'maxMemory'; expected simd, wasm, maximumMemory/],
+  ['regression-5', "init({ maximumMemory: '16777216' }) after init({ maximumMemory: 16777216 }) is rejected, not memoised", async () => {
     await init({ simd: SIMD, maximumMemory: 16777216 });
     return init({ simd: SIMD, maximumMemory: '16777216' as never });
   }, 'INVALID_ARGUMENT', /maximumMemory must be a number .*received string "16777216"/],
@@ -296,7 +296,7 @@ describe(`bad inputs: every entry point throws SimdnnError with a stable code ($
 
   it('random junk at every entry point throws SimdnnError or succeeds: never anything else', () => {
     // Includes BigInt arrays, null-prototype objects and non-string layer names (once escaped as
-    // TypeErrors: regression rows issue5-3).
+    // TypeErrors: regression rows regression-3).
     const typed = fc.oneof(
       fc.float32Array({ maxLength: 8 }), fc.float64Array({ maxLength: 8 }), fc.int32Array({ maxLength: 8 }),
       fc.uint8Array({ maxLength: 8 }), fc.constant(new DataView(new ArrayBuffer(8))), fc.constant(new ArrayBuffer(8)),

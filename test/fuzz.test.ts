@@ -1,4 +1,4 @@
-// Issue 5, hardening: model-based fuzzing of the whole public API against float64 references.
+// Hardening: model-based fuzzing of the whole public API against float64 references.
 //
 // Each run starts two fresh runtimes (one limited to 16 MiB so OUT_OF_MEMORY happens, one with the
 // default maximum so memory grows) and executes a random sequence of public-API steps: create models
@@ -15,7 +15,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, SimdnnError, type Runtime, type Sequential, type ModelSpec } from '../src/node.js';
-import { Arena } from '../src/runtime/memory.js';
+import { Arena } from '../src/wasm/memory.js';
 import { rand, refActivation, refSoftmax } from './reference.js';
 import { SIMD } from './runtime.js';
 import { BUDGET, env, envInt, wasmModule } from './hardening.js';
@@ -857,7 +857,7 @@ const arenaOpArb: fc.Arbitrary<ArenaOp> = fc.oneof(
   { weight: 1, arbitrary: fc.nat(5).map((kind) => ({ op: 'bad' as const, kind })) },
 );
 
-describe('fuzz: the arena (src/runtime/memory.ts)', () => {
+describe('fuzz: the arena (src/wasm/memory.ts)', () => {
   it(`${ARENA_STEPS} random allocate/release operations keep blocks disjoint, aligned, coalesced and within the maximum`, () => {
     let ops = 0;
     fc.assert(

@@ -1,4 +1,4 @@
-// Shared by the issue-5 hardening tests (fuzz, errors, leaks, isolation): where they run, their
+// Shared by the hardening tests (fuzz, errors, leaks, isolation): where they run, their
 // environment knobs, the binary they load, and the marker for bugs found in files they may not edit.
 import { it } from 'vitest';
 import { SIMD } from './runtime.js';

@@ -1,4 +1,4 @@
-// Issue 5, hardening: isolation. Two runtimes, or two models of one runtime, used interleaved never
+// Hardening: isolation. Two runtimes, or two models of one runtime, used interleaved never
 // see each other's data; everything handed to the user is a copy (mutating it changes nothing
 // inside, and later calls never change it); everything taken from the user is copied (mutating a
 // spec, weights or inputs afterwards changes nothing); and no public property can be used to make

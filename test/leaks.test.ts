@@ -1,4 +1,4 @@
-// Issue 5, hardening: nothing leaks. nn.memory() returns exactly to its baseline after 100,000
+// Hardening: nothing leaks. nn.memory() returns exactly to its baseline after 100,000
 // create/predict/dispose cycles and after every failure path; objects that are garbage-collected
 // without dispose() are freed by the FinalizationRegistry safety net (checked in a child
 // `node --expose-gc`), which warns once per runtime; and OUT_OF_MEMORY leaves every existing object
