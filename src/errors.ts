@@ -22,7 +22,14 @@ export type ErrorCode =
   /** This JavaScript engine has no WebAssembly SIMD support. */
   | 'NO_SIMD'
   /** The .wasm binary could not be fetched, read or compiled. */
-  | 'WASM_LOAD_FAILED';
+  | 'WASM_LOAD_FAILED'
+  /** A call re-entered the runtime while it was in the middle of another call (from a getter, a
+   *  Proxy trap or a callback in an argument). Nothing was changed by the inner call. */
+  | 'REENTRANT_CALL'
+  /** A model file (ONNX, TF.js, safetensors, simdnn's own) is malformed, truncated or inconsistent. */
+  | 'INVALID_MODEL'
+  /** A model file is well-formed but uses an operator, layer or graph shape simdnn does not support. */
+  | 'UNSUPPORTED_MODEL';
 
 /** The one error type simdnn throws for misuse; `code` is stable, `message` says what was expected
  *  and what was received. */
