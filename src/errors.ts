@@ -1,3 +1,5 @@
+import { lengthOf, typedArrayName } from './intrinsics.js';
+
 /**
  * Stable error codes. A code never changes meaning once released; match on `err.code`, not on the
  * message text.
@@ -43,19 +45,25 @@ export class SimdnnError extends Error {
   }
 }
 
-/** Short description of a value for error messages: its type, and its length when it has one. */
+/** Short description of a value for error messages: its type, and its length when it has one.
+ *  Safe on hostile values: typed arrays are described from their internal slots, and a getter or
+ *  Proxy trap that throws or lies cannot turn the error being built into another one. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return `number ${value}`;
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (Array.isArray(value)) return `Array(${value.length})`;
-  if (ArrayBuffer.isView(value)) {
-    const len = (value as unknown as { length?: number }).length;
-    return `${value.constructor.name}(${len ?? value.byteLength})`;
+  if (typeof value !== 'object' && typeof value !== 'function') return typeof value;
+  const kind = typedArrayName(value);
+  if (kind !== undefined) return `${kind}(${lengthOf(value)})`;
+  try {
+    if (Array.isArray(value)) return `Array(${Number(value.length)})`;
+    if (typeof value === 'function') return 'function';
+    const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? name.slice(0, 40) : 'object';
+  } catch {
+    return 'object';
   }
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return typeof value;
 }
 
 /** Throws INVALID_ARGUMENT unless `value` is an integer in [min, max]. Returns it. */
@@ -65,14 +73,6 @@ export function checkInt(value: unknown, what: string, min = 0, max = 2 ** 31 - 
       'INVALID_ARGUMENT',
       `${what} must be an integer in [${min}, ${max}], received ${describe(value)}`,
     );
-  }
-  return value;
-}
-
-/** Throws INVALID_ARGUMENT unless `value` is a Float32Array. */
-export function checkF32(value: unknown, what: string): Float32Array {
-  if (!(value instanceof Float32Array)) {
-    throw new SimdnnError('INVALID_ARGUMENT', `${what} must be a Float32Array, received ${describe(value)}`);
   }
   return value;
 }

@@ -1,8 +1,12 @@
 import { SimdnnError, checkInt, describe } from './errors.js';
-import { ACTIVATION_KINDS, resolveActivation, type ActivationSpec, type ResolvedActivation } from './activations.js';
+import {
+  ACTIVATION_KINDS, resolveActivation, type ActivationParams, type ActivationSpec, type ResolvedActivation,
+} from './activations.js';
+import { checkF32, isF32, elementAt, toF32Input, typedArrayKind, realLength, type NumberArray } from './arrays.js';
 import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
+import type { Arena } from './wasm/memory.js';
 
 /** Numbers as a flat array (Float32Array, number[]) or nested rows (number[][]). */
 export type Weights = ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
@@ -52,6 +56,8 @@ export interface LayerInfo {
   readonly inputs: number;
   readonly units: number;
   readonly activation: string;
+  /** The activation's parameters with their defaults filled in ({} when it has none). */
+  readonly activationParams: Readonly<ActivationParams>;
   readonly params: number;
 }
 
@@ -64,39 +70,57 @@ function specError(where: string, message: string): SimdnnError {
 const finiteF32 = (v: number) => Number.isFinite(Math.fround(v));
 const F32_RANGE = 'weights must be finite numbers within the float32 range (|w| ≤ 3.4028234663852886e38)';
 
-/** Flatten and validate numbers: exactly `expected` numbers in the given row structure. Plain
- *  arrays are checked for finite float32 values here; typed arrays are returned as float32 without
- *  that check, which #build makes in one pass in wasm memory (ops.firstNonFinite). */
-function toFloats(value: unknown, expected: number, rows: number, cols: number, where: string): Float32Array {
-  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+/** Flatten and validate numbers: exactly `expected` numbers in the given row structure, each
+ *  element read once, every length checked before anything is allocated. Plain arrays are checked
+ *  for finite float32 values here; typed arrays (any realm) are converted by their real elements
+ *  without that check, which #build makes in one pass in wasm memory (ops.firstNonFinite).
+ *  `swapped` names the other layout for the hint when nested rows fit it instead. */
+function toFloats(value: unknown, expected: number, rows: number, cols: number, where: string, swapped?: string): Float32Array {
+  const kind = typedArrayKind(value);
+  if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     throw new SimdnnError('INVALID_WEIGHTS', `${where} must hold numbers, received ${describe(value)} (BigInt values)`);
   }
-  if (value instanceof Float32Array || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
-    const arr = value as unknown as ArrayLike<number>;
-    if (arr.length !== expected) {
-      throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${arr.length} values but ${expected} are expected (${rows}×${cols})`);
+  if (kind !== undefined) {
+    const n = realLength(value);
+    if (n !== expected) {
+      throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${n} values but ${expected} are expected (${rows}×${cols})`);
     }
-    // Other typed arrays convert natively (1e39 in a Float64Array becomes Infinity, which the
-    // bulk check then reports with the original value).
-    return value instanceof Float32Array ? value : new Float32Array(arr);
+    // Other typed arrays convert natively (1e39 in a Float64Array becomes Infinity, which the bulk
+    // check then reports with the original value).
+    return toF32Input(value, where).array;
   }
   if (!Array.isArray(value)) {
     throw new SimdnnError('INVALID_WEIGHTS', `${where} must be an array of ${expected} numbers, received ${describe(value)}`);
   }
-  const out = new Float32Array(expected);
-  const nested = value.length > 0 && typeof value[0] !== 'number';
-  if (nested) {
-    if (value.length !== rows) {
-      throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${value.length} rows but ${rows} rows of ${cols} are expected`);
-    }
-    for (let r = 0; r < rows; r++) {
-      const row: unknown = value[r];
-      const len = Array.isArray(row) || ArrayBuffer.isView(row) ? (row as ArrayLike<number>).length : -1;
-      if (len !== cols) {
-        throw new SimdnnError('INVALID_WEIGHTS', `${where}[${r}] must be ${cols} numbers, received ${describe(row)}`);
+  const arr = value as readonly unknown[];
+  const len = arr.length;
+  const first: unknown = len > 0 ? arr[0] : undefined;
+  if (len > 0 && typeof first !== 'number') {
+    // Nested rows: read every row once and check every length before allocating.
+    const rowsGiven: unknown[] = [first];
+    for (let r = 1; r < Math.min(len, Math.max(rows, cols) + 1); r++) rowsGiven.push(arr[r]);
+    const lengths = rowsGiven.map((row) =>
+      Array.isArray(row) ? (row as unknown[]).length : typedArrayKind(row) !== undefined ? realLength(row) : -1);
+    if (len !== rows || lengths.some((l) => l !== cols)) {
+      const fitsOther = swapped !== undefined && rows !== cols && len === cols && lengths.length === cols &&
+        lengths.every((l) => l === rows);
+      const hint = fitsOther ? `; this looks like [${swapped}]: pass weightsLayout: '${swapped === 'inputs][units' ? 'in-out' : 'out-in'}'` : '';
+      if (len !== rows) {
+        throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${len} rows but ${rows} rows of ${cols} are expected${hint}`);
       }
+      const r = lengths.findIndex((l) => l !== cols);
+      throw new SimdnnError('INVALID_WEIGHTS', `${where}[${r}] must be ${cols} numbers, received ${describe(rowsGiven[r])}${hint}`);
+    }
+    const out = new Float32Array(expected);
+    for (let r = 0; r < rows; r++) {
+      const row = rowsGiven[r];
+      const rowKind = typedArrayKind(row);
+      const values = rowKind !== undefined ? toF32Input(row, `${where}[${r}]`).array : (row as readonly unknown[]);
       for (let c = 0; c < cols; c++) {
-        const v = (row as ArrayLike<unknown>)[c];
+        if (rowKind === undefined && !(c in values)) {
+          throw new SimdnnError('INVALID_WEIGHTS', `${where}[${r}] is a sparse array: element ${c} is a hole`);
+        }
+        const v = values[c];
         if (typeof v !== 'number' || !finiteF32(v)) {
           throw new SimdnnError('INVALID_WEIGHTS', `${where}[${r}][${c}] is ${describe(v)}; ${F32_RANGE}`);
         }
@@ -105,17 +129,121 @@ function toFloats(value: unknown, expected: number, rows: number, cols: number, 
     }
     return out;
   }
-  if (value.length !== expected) {
-    throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${value.length} values but ${expected} are expected (${rows}×${cols})`);
+  if (len !== expected) {
+    throw new SimdnnError('INVALID_WEIGHTS', `${where} has ${len} values but ${expected} are expected (${rows}×${cols})`);
   }
+  const out = new Float32Array(expected);
   for (let i = 0; i < expected; i++) {
-    const v: unknown = value[i];
+    if (!(i in arr)) throw new SimdnnError('INVALID_WEIGHTS', `${where} is a sparse array: element ${i} is a hole`);
+    const v: unknown = arr[i];
     if (typeof v !== 'number' || !finiteF32(v)) {
       throw new SimdnnError('INVALID_WEIGHTS', `${where}[${i}] is ${describe(v)}; ${F32_RANGE}`);
     }
     out[i] = v;
   }
   return out;
+}
+
+/** @internal For tests: the arena a model lives in (its invariant check). Not a public export. */
+// eslint-disable-next-line import/no-mutable-exports
+export let internalArena: (model: Sequential) => Arena;
+
+/** A layer spec read once into plain values (the first phase of building a model). */
+interface LayerPlan {
+  index: number;
+  type: 'dense' | 'activation';
+  name: string;
+  inputs: number;
+  units: number;
+  act: ResolvedActivation;
+  /** Dense: [units][inputs] or [inputs][units] per layout, float32, not yet checked for NaN/Inf
+   *  when they came from a typed array. */
+  weights?: Float32Array;
+  bias?: Float32Array;
+  layout?: 'out-in' | 'in-out';
+  /** The spec's own weights and bias, for error messages. */
+  source?: { weights: unknown; bias: unknown };
+}
+
+/** The most layers a model may have (a length past this is a lie or a mistake). */
+const MAX_LAYERS = 1 << 16;
+
+/** Read a model spec once, by index, into plans: every getter and Proxy trap runs here, before
+ *  any memory is taken. */
+function planModel(spec: unknown): { inputs: number; plans: LayerPlan[] } {
+  if (spec === null || typeof spec !== 'object') throw specError('model', `spec must be an object, received ${describe(spec)}`);
+  const { format, version, inputs: modelInputs, layers } = spec as Record<string, unknown>;
+  if (format !== undefined && format !== 'simdnn') {
+    throw specError('model', `format must be 'simdnn', received ${describe(format)}`);
+  }
+  if (version !== undefined && version !== 1) {
+    throw specError('model', `version ${describe(version)} is not supported; this simdnn reads version 1`);
+  }
+  const count: unknown = Array.isArray(layers) ? (layers as unknown[]).length : undefined;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_LAYERS) {
+    throw specError('model', `'layers' must be a non-empty array, received ${describe(layers)} (at most ${MAX_LAYERS} layers)`);
+  }
+  const list = layers as readonly unknown[];
+  const specs: unknown[] = [];
+  for (let i = 0; i < count; i++) specs.push(list[i]); // holes read as undefined, and are rejected below
+  const raw = specs.map((layer, i) => {
+    if (layer === null || typeof layer !== 'object') throw specError(`layers[${i}]`, `must be an object, received ${describe(layer)}`);
+    const { type, name, inputs, units, activation, weights, bias, weightsLayout } = layer as Record<string, unknown>;
+    return { type, name, inputs, units, activation, weights, bias, weightsLayout };
+  });
+  const first = modelInputs ?? raw[0]!.inputs;
+  if (first === undefined) throw specError('layers[0]', `'inputs' is required on the first layer (or as the model's 'inputs')`);
+  let width = checkSize(first, modelInputs === undefined ? 'layers[0].inputs' : 'model.inputs');
+  const inputs = width;
+  const plans = raw.map((layer, i) => {
+    const plan = planLayer(layer, i, width);
+    width = plan.units;
+    return plan;
+  });
+  return { inputs, plans };
+}
+
+function planLayer(layer: Record<string, unknown>, i: number, width: number): LayerPlan {
+  const where = `layers[${i}]`;
+  if (layer.name !== undefined && typeof layer.name !== 'string') {
+    throw specError(where, `name must be a string, received ${describe(layer.name)}`);
+  }
+  const type = layer.type ?? 'dense';
+  if (type === 'activation') {
+    const act = layerActivation(layer.activation, width, where);
+    return { index: i, type, name: (layer.name as string | undefined) ?? `${act.name}_${i}`, inputs: width, units: width, act };
+  }
+  if (type !== 'dense') throw specError(where, `unknown layer type ${describe(type)}; expected 'dense' or 'activation'`);
+  if (layer.inputs !== undefined && layer.inputs !== width) {
+    throw new SimdnnError('SHAPE_MISMATCH', `${where}: inputs is ${describe(layer.inputs)} but the previous layer has ${width} outputs`);
+  }
+  const units = checkSize(layer.units, `${where}.units`);
+  const layout = layer.weightsLayout ?? 'out-in';
+  if (layout !== 'out-in' && layout !== 'in-out') {
+    throw specError(where, `weightsLayout must be 'out-in' or 'in-out', received ${describe(layout)}`);
+  }
+  const act = layerActivation(layer.activation ?? 'linear', units, where);
+  const weights = layout === 'out-in'
+    ? toFloats(layer.weights, units * width, units, width, `${where}.weights`, 'inputs][units')
+    : toFloats(layer.weights, units * width, width, units, `${where}.weights`, 'units][inputs');
+  const bias = layer.bias === undefined ? undefined : toFloats(layer.bias, units, 1, units, `${where}.bias`);
+  return {
+    index: i, type: 'dense', name: (layer.name as string | undefined) ?? `dense_${i}`, inputs: width, units, act, weights, bias, layout,
+    source: { weights: layer.weights, bias: layer.bias },
+  };
+}
+
+function layerActivation(spec: unknown, units: number, where: string): ResolvedActivation {
+  try {
+    const act = resolveActivation(spec);
+    if (act.slope && act.slope.length !== 1 && act.slope.length !== units) {
+      throw new SimdnnError('SHAPE_MISMATCH', `prelu slope has ${act.slope.length} values; expected 1 or ${units} (one per unit)`);
+    }
+    return act;
+  } catch (err) {
+    if (err instanceof SimdnnError) throw new SimdnnError(err.code, `${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 interface BuiltLayer {
@@ -148,48 +276,39 @@ export class Sequential extends Resource {
   /** Trainable parameter count (weights + biases). */
   get parameterCount(): number { return this.#parameterCount; }
 
+  static {
+    internalArena = (model) => model.#ctx.arena;
+  }
+
   readonly #ctx: Ctx;
-  readonly #desc: number;
-  readonly #widest: number;
+  #desc = 0;
+  #widest = 0;
   #capacity = 0;
   #io = { x: 0, out: 0, a: 0, b: 0 };
+  /** Per layer: the packed weights' offset (dense) and the resolved activation, for toJSON(). */
+  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation }> = [];
 
-  /** @internal use `nn.sequential(spec)` */
-  constructor(ctx: Ctx, registry: Registry, spec: ModelSpec) {
+  /** @internal use `nn.sequential(spec)` (which holds the runtime's call guard while this runs) */
+  constructor(ctx: Ctx, registry: Registry, spec: ModelSpec | unknown) {
     super(registry, 'model');
     this.#ctx = ctx;
     try {
-      if (spec === null || typeof spec !== 'object') throw specError('model', `spec must be an object, received ${describe(spec)}`);
-      if (spec.format !== undefined && spec.format !== 'simdnn') {
-        throw specError('model', `format must be 'simdnn', received ${describe(spec.format)}`);
-      }
-      if (spec.version !== undefined && spec.version !== 1) {
-        throw specError('model', `version ${describe(spec.version)} is not supported; this simdnn reads version 1`);
-      }
-      if (!Array.isArray(spec.layers) || spec.layers.length === 0) {
-        throw specError('model', `'layers' must be a non-empty array, received ${describe(spec.layers)}`);
-      }
-      const built: BuiltLayer[] = [];
-      let width: number | undefined = spec.inputs === undefined ? undefined : checkSize(spec.inputs, 'model.inputs');
-      const layer0: unknown = spec.layers[0];
-      if (layer0 === null || typeof layer0 !== 'object') throw specError('layers[0]', `must be an object, received ${describe(layer0)}`);
-      const first = width ?? (layer0 as DenseLayerSpec).inputs;
-      if (first === undefined) throw specError('layers[0]', `'inputs' is required on the first layer (or as the model's 'inputs')`);
-      width = checkSize(first, 'layers[0].inputs');
-      const inputs = width;
-      let widest = width;
+      // Phase 1: read and convert the whole spec (caller code may run here: getters, Proxies).
+      const { inputs, plans } = planModel(spec);
+      // Phase 2: memory. Nothing below reads the spec again.
+      let widest = inputs;
       let params = 0;
-      spec.layers.forEach((layer, i) => {
-        const b = this.#build(layer, i, width!);
-        built.push(b);
-        width = b.info.units;
-        widest = Math.max(widest, width);
+      const built = plans.map((plan) => {
+        widest = Math.max(widest, plan.units);
+        const b = this.#build(plan);
         params += b.info.params;
+        return b;
       });
       this.#inputs = inputs;
-      this.#outputs = width;
+      this.#outputs = plans[plans.length - 1]!.units;
       this.#widest = widest;
       this.#layers = Object.freeze(built.map((b) => Object.freeze(b.info)));
+      this.#built = built.map((b) => ({ packed: b.packed, act: b.act }));
       this.#parameterCount = params;
       this.#desc = this.own((built.length * ops.DESC_BYTES) / 4);
       built.forEach((b, i) => {
@@ -198,44 +317,28 @@ export class Sequential extends Resource {
         });
       });
       // Warm-up: run each kernel once so the first user call does not pay for lazy compilation.
-      this.predict(new Float32Array(this.#inputs), 1);
+      const zeros = new Float32Array(this.#inputs);
+      this.#run(zeros, new Float32Array(this.#outputs), 1);
     } catch (err) {
-      this.dispose();
+      this.free();
       throw err;
     }
+    bindModelMethods(this);
   }
 
-  #build(layer: LayerSpec, i: number, width: number): BuiltLayer {
-    const where = `layers[${i}]`;
-    if (layer === null || typeof layer !== 'object') throw specError(where, `must be an object, received ${describe(layer)}`);
-    if (layer.name !== undefined && typeof layer.name !== 'string') {
-      throw specError(where, `name must be a string, received ${describe(layer.name)}`);
+  #build(plan: LayerPlan): BuiltLayer {
+    const { act, units, inputs: width } = plan;
+    const info = {
+      name: plan.name, type: plan.type, inputs: width, units, activation: act.name,
+      activationParams: Object.freeze({ ...act.params }), params: plan.type === 'dense' ? units * width + units : 0,
+    };
+    if (plan.type === 'activation') {
+      return { info, act, type: ops.LAYER_TYPE.activation, packed: 0, slope: this.#slope(act, width) };
     }
-    const type = layer.type ?? 'dense';
-    if (type === 'activation') {
-      const act = this.#activation((layer as ActivationLayerSpec).activation, width, where);
-      return {
-        info: { name: layer.name ?? `${act.name}_${i}`, type, inputs: width, units: width, activation: act.name, params: 0 },
-        act, type: ops.LAYER_TYPE.activation, packed: 0, slope: this.#slope(act, width),
-      };
-    }
-    if (type !== 'dense') throw specError(where, `unknown layer type ${describe(type)}; expected 'dense' or 'activation'`);
-    const d = layer as DenseLayerSpec;
-    if (d.inputs !== undefined && d.inputs !== width) {
-      throw new SimdnnError('SHAPE_MISMATCH', `${where}: inputs is ${describe(d.inputs)} but the previous layer has ${width} outputs`);
-    }
-    const units = checkSize(d.units, `${where}.units`);
-    const layout = d.weightsLayout ?? 'out-in';
-    if (layout !== 'out-in' && layout !== 'in-out') {
-      throw specError(where, `weightsLayout must be 'out-in' or 'in-out', received ${describe(layout)}`);
-    }
-    const act = this.#activation(d.activation ?? 'linear', units, where);
-    const weights = layout === 'out-in'
-      ? toFloats(d.weights, units * width, units, width, `${where}.weights`)
-      : toFloats(d.weights, units * width, width, units, `${where}.weights`);
-    const bias = d.bias === undefined ? undefined : toFloats(d.bias, units, 1, units, `${where}.bias`);
+    const weights = plan.weights!;
+    const bias = plan.bias;
     // Upload raw weights, pack them into panels, then free the raw copy.
-    const packed = this.own(ops.packedBytes(this.#ctx, width, units) / 4);
+    const packed = this.own(ops.packedBytes(width, units) / 4);
     const arena = this.#ctx.arena;
     const raw = arena.allocF32(weights.length + units);
     try {
@@ -245,30 +348,17 @@ export class Sequential extends Resource {
       // interpreter: about 0.2 µs per value the first time).
       const bad = ops.firstNonFinite(this.#ctx, raw, weights.length + (bias ? units : 0));
       if (bad >= 0) {
-        const [name, source, at] = bad < weights.length ? ['weights', d.weights, bad] : ['bias', d.bias, bad - weights.length];
-        throw new SimdnnError('INVALID_WEIGHTS', `${where}.${name}[${at}] is ${describe((source as ArrayLike<unknown>)[at])}; ${F32_RANGE}`);
+        const [name, source, at] = bad < weights.length
+          ? ['weights', plan.source!.weights, bad] : ['bias', plan.source!.bias, bad - weights.length];
+        const original = elementAt(source, at);
+        const shown = typeof original === 'number' ? original : (bad < weights.length ? weights : bias!)[at];
+        throw new SimdnnError('INVALID_WEIGHTS', `layers[${plan.index}].${name}[${at}] is ${describe(shown)}; ${F32_RANGE}`);
       }
-      ops.packWeights(this.#ctx, packed, raw, bias ? raw + weights.length * 4 : 0, width, units, layout);
+      ops.packWeights(this.#ctx, packed, raw, bias ? raw + weights.length * 4 : 0, width, units, plan.layout!);
     } finally {
       arena.release(raw);
     }
-    return {
-      info: { name: d.name ?? `dense_${i}`, type: 'dense', inputs: width, units, activation: act.name, params: units * width + units },
-      act, type: ops.LAYER_TYPE.dense, packed, slope: this.#slope(act, units),
-    };
-  }
-
-  #activation(spec: unknown, units: number, where: string): ResolvedActivation {
-    try {
-      const act = resolveActivation(spec);
-      if (act.slope && act.slope.length !== 1 && act.slope.length !== units) {
-        throw new SimdnnError('SHAPE_MISMATCH', `prelu slope has ${act.slope.length} values; expected 1 or ${units} (one per unit)`);
-      }
-      return act;
-    } catch (err) {
-      if (err instanceof SimdnnError) throw new SimdnnError(err.code, `${where}: ${err.message}`, { cause: err });
-      throw err;
-    }
+    return { info, act, type: ops.LAYER_TYPE.dense, packed, slope: this.#slope(act, units) };
   }
 
   /** Upload a PReLU slope broadcast to one per unit; 0 for other activations. */
@@ -279,7 +369,6 @@ export class Sequential extends Resource {
     ops.upload(this.#ctx, ptr, slope);
     return ptr;
   }
-
   /** Floats of one I/O region of `n` values: 16-byte aligned, with one spare vector for SIMD tails. */
   static #region(n: number): number {
     return Math.ceil(n / 4) * 4 + 4;
@@ -314,50 +403,59 @@ export class Sequential extends Resource {
 
   /**
    * Run the model on `batch` rows of `inputs` features (row-major) and return `batch` rows of
-   * `outputs` features in a new Float32Array.
+   * `outputs` features in a new Float32Array. `x` may be a Float32Array (used as it is), another
+   * numeric typed array or a plain array of numbers (converted to float32).
    */
-  predict(x: Float32Array | ArrayLike<number>, batch = 1): Float32Array {
-    // Validate everything before allocating the result: batch × outputs floats may be gigabytes.
-    this.alive('predict');
-    const input = this.#input(x, checkBatch(batch));
-    let out: Float32Array;
+  predict(x: NumberArray, batch = 1): Float32Array {
+    this.enter('predict');
     try {
-      out = this.#ctx.result(batch * this.#outputs); // predictInto writes every value
-    } catch (cause) {
-      throw new SimdnnError(
-        'OUT_OF_MEMORY',
-        `model.predict: cannot allocate the result, batch × outputs = ${batch} × ${this.#outputs} floats; use a smaller batch`,
-        { cause },
-      );
+      // Validate everything before allocating the result: batch × outputs floats may be gigabytes.
+      const b = checkBatch(batch);
+      const input = this.#input(x, b, 'model.predict');
+      const out = allocResult(this.#ctx, b * this.#outputs, `model.predict: the result, batch × outputs = ${b} × ${this.#outputs} floats`);
+      return this.#run(input, out, b);
+    } finally {
+      this.leave();
     }
-    return this.predictInto(input, out, batch);
   }
 
-  /** The input as a Float32Array of batch × inputs values, or a SimdnnError. */
-  #input(x: Float32Array | ArrayLike<number>, batch: number): Float32Array {
-    let input: Float32Array;
-    if (x instanceof Float32Array) input = x;
-    else if (Array.isArray(x) && x.every((v) => typeof v === 'number')) input = Float32Array.from(x);
-    else throw new SimdnnError('INVALID_ARGUMENT', `model.predict: x must be a Float32Array (or an array of numbers), received ${describe(x)}`);
-    if (input.length !== batch * this.#inputs) {
+  /** The input as float32 values, exactly batch × inputs of them, or a SimdnnError. */
+  #input(x: unknown, batch: number, what: string): Float32Array {
+    const { array, length } = toF32Input(x, `${what}: x`);
+    const expected = batch * this.#inputs;
+    if (length !== expected) {
+      const rows = length / this.#inputs;
+      const hint = length > 0 && Number.isInteger(rows) && rows !== batch ? `; did you mean batch = ${rows}?` : '';
       throw new SimdnnError(
         'SHAPE_MISMATCH',
-        `model.predict: input has ${input.length} values but the model expects batch × inputs = ${batch} × ${this.#inputs} = ${batch * this.#inputs}`,
+        `${what}: input has ${length} values but the model expects batch × inputs = ${batch} × ${this.#inputs} = ${expected}${hint}`,
       );
     }
-    return input;
+    return array;
   }
 
   /** Like predict, but writes into `out` (batch × outputs floats) and returns it: no allocation. */
-  predictInto(x: Float32Array | ArrayLike<number>, out: Float32Array, batch = 1): Float32Array {
-    this.alive('predict');
-    const input = this.#input(x, checkBatch(batch));
-    if (!(out instanceof Float32Array) || out.length !== batch * this.#outputs) {
-      throw new SimdnnError(
-        'SHAPE_MISMATCH',
-        `model.predictInto: out must be a Float32Array of batch × outputs = ${batch * this.#outputs} values, received ${describe(out)}`,
-      );
+  predictInto(x: NumberArray, out: Float32Array, batch = 1): Float32Array {
+    this.enter('predictInto');
+    try {
+      const b = checkBatch(batch);
+      const input = this.#input(x, b, 'model.predictInto');
+      const expected = b * this.#outputs;
+      const o = isF32(out) ? checkF32(out, 'model.predictInto: out') : undefined; // throws if detached
+      if (o === undefined || o.length !== expected) {
+        throw new SimdnnError(
+          'SHAPE_MISMATCH',
+          `model.predictInto: out must be a Float32Array of batch × outputs = ${expected} values, received ${describe(out)}`,
+        );
+      }
+      return this.#run(input, o.array, b);
+    } finally {
+      this.leave();
     }
+  }
+
+  /** The forward pass on converted, checked arguments: no caller code runs from here on. */
+  #run(input: Float32Array, out: Float32Array, batch: number): Float32Array {
     if (batch === 0) return out;
     this.#reserve(batch);
     const io = this.#io;
@@ -366,15 +464,17 @@ export class Sequential extends Resource {
     return ops.download(this.#ctx, io.out, batch * this.#outputs, out);
   }
 
-  /** A readable table of the layers, their shapes, activations and parameter counts. */
+  /** A readable table of the layers, their shapes, activations (with parameters) and parameter counts. */
   summary(): string {
     const rows = [['layer', 'type', 'output shape', 'activation', 'params']];
-    for (const l of this.#layers) rows.push([l.name, l.type, `[batch, ${l.units}]`, l.activation, String(l.params)]);
+    for (const l of this.#layers) {
+      rows.push([printable(l.name), l.type, `[batch, ${l.units}]`, activationLabel(l.activation, l.activationParams), String(l.params)]);
+    }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
     const rule = '-'.repeat(line(rows[0]!).length);
     return [
-      `Sequential: ${this.#inputs} inputs → ${this.#outputs} outputs`,
+      `Sequential: ${this.#inputs} inputs → ${this.#outputs} outputs${this.disposed ? ' (disposed)' : ''}`,
       rule, line(rows[0]!), rule, ...rows.slice(1).map(line), rule,
       `total params: ${this.#parameterCount}`,
     ].join('\n');
@@ -382,6 +482,72 @@ export class Sequential extends Resource {
 
   override toString(): string {
     return this.summary();
+  }
+
+  /**
+   * The model as a simdnn JSON spec (format 'simdnn', version 1) with its weights as arrays of
+   * numbers (row-major [units][inputs], read back from the packed weights: bit-identical), which
+   * `nn.sequential` accepts again. `JSON.stringify(model)` gives the same.
+   */
+  toJSON(): ModelSpec {
+    this.alive('toJSON');
+    const layers = this.#layers.map((l, i): LayerSpec => {
+      const b = this.#built[i]!;
+      const activation = activationSpecOf(b.act);
+      if (l.type === 'activation') return { type: 'activation', name: l.name, activation };
+      const { weights, bias } = ops.unpackWeights(this.#ctx, b.packed, l.inputs, l.units);
+      return {
+        type: 'dense', name: l.name, inputs: l.inputs, units: l.units, activation,
+        weights: Array.from(weights), bias: Array.from(bias),
+      };
+    });
+    return { format: 'simdnn', version: 1, inputs: this.#inputs, layers };
+  }
+
+  /** What `console.log(model)` shows in Node: the layers, never the memory behind them. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const layers = this.#layers.map((l) =>
+      `${printable(l.name)}: ${l.type} ${l.inputs}→${l.units} ${activationLabel(l.activation, l.activationParams)}`);
+    return `Sequential { inputs: ${this.#inputs}, outputs: ${this.#outputs}, parameterCount: ${this.#parameterCount}, ` +
+      `layers: [${layers.map((t) => JSON.stringify(t)).join(', ')}]${this.disposed ? ', disposed: true' : ''} }`;
+  }
+}
+
+/** A layer name as shown in a table: control characters escaped, at most 40 characters. */
+function printable(name: string): string {
+  const escaped = JSON.stringify(name).slice(1, -1);
+  return escaped.length > 40 ? escaped.slice(0, 39) + '…' : escaped;
+}
+
+/** `leakyRelu(alpha=0.2)`, or the bare name when it has no parameters. */
+function activationLabel(name: string, params: Readonly<ActivationParams>): string {
+  const entries = Object.entries(params).map(([k, v]) =>
+    `${k}=${Array.isArray(v) ? (v.length > 4 ? `[${v.slice(0, 4).join(',')},…]` : `[${v.join(',')}]`) : String(v)}`);
+  return entries.length ? `${name}(${entries.join(', ')})` : name;
+}
+
+/** The spec form of a resolved activation: its name, or `{ name, ...params }`. */
+function activationSpecOf(act: ResolvedActivation): ActivationSpec {
+  const params = Object.entries(act.params);
+  return (params.length ? { name: act.name, ...Object.fromEntries(params) } : act.name) as ActivationSpec;
+}
+
+/** A result array for `what`, or OUT_OF_MEMORY when the engine cannot allocate it (a Float32Array
+ *  or Buffer past its maximum length throws a RangeError). */
+export function allocResult(ctx: Ctx, n: number, what: string): Float32Array {
+  try {
+    return ctx.result(n);
+  } catch (cause) {
+    throw new SimdnnError('OUT_OF_MEMORY', `${what}: cannot allocate ${n} floats (${describe(cause instanceof Error ? cause.message : cause)}); use a smaller input or batch`, { cause });
+  }
+}
+
+/** Bind a model's public methods so that `const { predict } = model` works. */
+function bindModelMethods(model: Sequential): void {
+  const self = model as unknown as Record<string, unknown>;
+  for (const name of ['predict', 'predictInto', 'summary', 'toJSON', 'toString', 'dispose'] as const) {
+    const method = self[name] as (...args: unknown[]) => unknown;
+    Object.defineProperty(model, name, { value: method.bind(model), writable: true, configurable: true, enumerable: false });
   }
 }
 

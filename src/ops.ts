@@ -3,13 +3,24 @@
 import type { Kernels } from './wasm/loader.js';
 import type { Arena } from './wasm/memory.js';
 import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
+import { typedArraySet } from './intrinsics.js';
 
+/** What every operation of one runtime shares. `k` and `arena` are dropped when the runtime is
+ *  disposed (so its WebAssembly memory can be garbage-collected); the guard is checked first. */
 export interface Ctx {
-  readonly k: Kernels;
-  readonly arena: Arena;
+  k: Kernels;
+  arena: Arena;
   /** A new Float32Array of n floats, possibly uninitialised: every caller overwrites all of it
    *  before anyone else can see it. */
   readonly result: (n: number) => Float32Array;
+  readonly guard: Guard;
+}
+
+/** Per-runtime call state: `busy` while a public call is running (caller code that runs inside it,
+ *  from a getter, a Proxy trap or a callback, must not re-enter), `closed` once disposed. */
+export interface Guard {
+  busy: boolean;
+  closed: boolean;
 }
 
 /** The default result allocator: a zero-filled array. */
@@ -24,9 +35,10 @@ export const LAYER_TYPE = { dense: 0, activation: 1 } as const;
 /** Weight layouts understood by pack_weights_f32. MUST MATCH assembly/gemm.ts. */
 export const LAYOUT = { 'out-in': 0, 'in-out': 1 } as const;
 
-/** Copy a Float32Array into the heap at byte offset `ptr`. */
+/** Copy a Float32Array into the heap at byte offset `ptr`: exactly its real length (the intrinsic
+ *  `set`; the caller checked that length against the block). */
 export function upload(ctx: Ctx, ptr: number, data: Float32Array): void {
-  ctx.arena.f32().set(data, ptr >>> 2);
+  typedArraySet(ctx.arena.f32(), data, ptr >>> 2);
 }
 
 /** Index of the first NaN or ±Infinity among `n` floats at byte offset `ptr`, or -1. */
@@ -36,9 +48,9 @@ export function firstNonFinite(ctx: Ctx, ptr: number, n: number): number {
 
 /** Copy `n` floats at byte offset `ptr` into `out` (or a new array). */
 export function download(ctx: Ctx, ptr: number, n: number, out?: Float32Array): Float32Array {
-  const view = ctx.arena.f32().subarray(ptr >>> 2, (ptr >>> 2) + n);
+  const view = new Float32Array(ctx.arena.f32().buffer, ptr, n);
   if (out) {
-    out.set(view);
+    typedArraySet(out, view);
     return out;
   }
   return view.slice();
@@ -56,9 +68,24 @@ export function softmax(ctx: Ctx, log: boolean, out: number, inp: number, rows: 
   else ctx.k.softmax_f32(out, inp, rows, cols);
 }
 
-/** Bytes of packed weights for a K×N layer. */
-export function packedBytes(ctx: Ctx, K: number, N: number): number {
-  return ctx.k.packed_size_f32(K, N);
+/** Bytes of packed weights for a K×N layer: packed_size_f32's formula (test/abi checks they agree),
+ *  computed in float64 so that a huge layer is an OUT_OF_MEMORY, not a wrapped 32-bit size. */
+export function packedBytes(K: number, N: number): number {
+  return Math.ceil(N / 8) * (8 + 8 * K) * 4;
+}
+
+/** Read a K×N layer's weights ([N][K], out-in) and bias back from its packed panels. */
+export function unpackWeights(ctx: Ctx, packed: number, K: number, N: number): { weights: Float32Array; bias: Float32Array } {
+  const heap = ctx.arena.f32();
+  const weights = new Float32Array(N * K);
+  const bias = new Float32Array(N);
+  const panelFloats = 8 + 8 * K;
+  for (let n = 0; n < N; n++) {
+    const base = (packed >>> 2) + (n >> 3) * panelFloats + (n & 7);
+    bias[n] = heap[base]!;
+    for (let k = 0; k < K; k++) weights[n * K + k] = heap[base + 8 + 8 * k]!;
+  }
+  return { weights, bias };
 }
 
 /** Pack weights (and bias; 0 for none) already uploaded at w/bias into `packed`. */

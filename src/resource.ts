@@ -1,9 +1,10 @@
 import { SimdnnError } from './errors.js';
+import type { Guard } from './ops.js';
 import type { Arena } from './wasm/memory.js';
 
 // `using` needs Symbol.dispose; Node 20.19 and current browsers have it, older engines get a
 // registered symbol so `[Symbol.dispose]()` still names a method.
-const disposeSymbol: typeof Symbol.dispose =
+export const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 /**
@@ -60,7 +61,23 @@ export class Registry {
   readonly #finalizer: FinalizationRegistry<Holding> | undefined =
     typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((h) => this.#collected(h)) : undefined;
 
-  constructor(readonly arena: Arena) {}
+  /** The runtime's memory; undefined once the runtime is disposed (so that it can be collected). */
+  arena: Arena | undefined;
+
+  constructor(arena: Arena, readonly guard: Guard) {
+    this.arena = arena;
+  }
+
+  /** @internal the runtime is being disposed: forget every object without touching memory (the
+   *  whole memory goes at once) and stop the safety net. */
+  close(): void {
+    for (const holding of this.live) {
+      this.#finalizer?.unregister(holding);
+      holding.blocks = [];
+    }
+    this.live.clear();
+    this.arena = undefined;
+  }
 
   /** @internal */
   track(owner: object, holding: Holding): void {
@@ -74,11 +91,12 @@ export class Registry {
     this.#finalizer?.unregister(holding);
     const blocks = holding.blocks;
     holding.blocks = [];
-    for (const ptr of blocks) this.arena.release(ptr);
+    for (const ptr of blocks) this.arena!.release(ptr);
   }
 
   #collected(holding: Holding): void {
-    if (!this.live.has(holding)) return;
+    // Finalizers run between tasks, never inside a call; but not on a closed runtime either.
+    if (!this.live.has(holding) || !this.arena) return;
     let bytes = 0;
     try {
       for (const ptr of holding.blocks) bytes += this.arena.sizeOf(ptr);
@@ -106,13 +124,14 @@ export class Registry {
  */
 export abstract class Resource implements Disposable {
   readonly #holding: Holding;
+  readonly #registry: Registry;
+  /** What this is, for error messages ("model"). */
+  readonly #what: string;
   #disposed = false;
 
-  protected constructor(
-    protected readonly registry: Registry,
-    /** What this is, for error messages ("model", "tensor"). */
-    private readonly what: string,
-  ) {
+  protected constructor(registry: Registry, what: string) {
+    this.#registry = registry;
+    this.#what = what;
     this.#holding = {
       blocks: [],
       what,
@@ -123,14 +142,14 @@ export abstract class Resource implements Disposable {
 
   /** Allocate `floats` float32 values owned by this object (freed by dispose). */
   protected own(floats: number): number {
-    const ptr = this.registry.arena.allocF32(floats);
+    const ptr = this.#registry.arena!.allocF32(floats);
     this.#holding.blocks.push(ptr);
     return ptr;
   }
 
   /** Like own(), for the first of `sizes` that fits (see Arena.allocF32First). */
   protected ownFirst(sizes: readonly number[]): { ptr: number; index: number } {
-    const got = this.registry.arena.allocF32First(sizes);
+    const got = this.#registry.arena!.allocF32First(sizes);
     this.#holding.blocks.push(got.ptr);
     return got;
   }
@@ -141,31 +160,69 @@ export abstract class Resource implements Disposable {
     const i = blocks.indexOf(ptr);
     if (i >= 0) {
       blocks.splice(i, 1);
-      this.registry.arena.release(ptr);
+      this.#registry.arena!.release(ptr);
     }
   }
 
-  /** Throws DISPOSED if this object was disposed. */
+  /**
+   * Start a public call: throws DISPOSED if this object or its runtime was disposed, and
+   * REENTRANT_CALL if another call of the same runtime is running (this one was reached from caller
+   * code inside it: a getter, a Proxy trap). Pair with `leave()` in a `finally`.
+   */
+  protected enter(op: string): void {
+    const guard = this.#registry.guard;
+    this.#check(op, guard);
+    if (guard.busy) throw reentrant(`${this.#what}.${op}`);
+    guard.busy = true;
+  }
+
+  /** End a public call started with enter(). */
+  protected leave(): void {
+    this.#registry.guard.busy = false;
+  }
+
+  /** Throws DISPOSED if this object (or its runtime) was disposed. */
   protected alive(op: string): void {
-    if (this.#disposed) {
-      throw new SimdnnError('DISPOSED', `${this.what}.${op}: this ${this.what} was disposed; create a new one`);
+    this.#check(op, this.#registry.guard);
+  }
+
+  #check(op: string, guard: Guard): void {
+    if (this.#disposed || guard.closed) {
+      const whose = this.#disposed ? `this ${this.#what} was disposed` : `its runtime was disposed (nn.dispose())`;
+      throw new SimdnnError('DISPOSED', `${this.#what}.${op}: ${whose}; create a new one`);
     }
   }
 
-  /** Whether dispose() has been called. */
+  /** Whether dispose() has been called (on this object or on its runtime). */
   get disposed(): boolean {
-    return this.#disposed;
+    return this.#disposed || this.#registry.guard.closed;
   }
 
   /** Free this object's WebAssembly memory. Safe to call twice. */
   dispose(): void {
     if (this.#disposed) return;
+    if (this.#registry.guard.busy) throw reentrant(`${this.#what}.dispose`);
+    this.free();
+  }
+
+  /** dispose() from inside a call of this runtime (a constructor that failed half-way). */
+  protected free(): void {
+    if (this.#disposed) return;
     this.#disposed = true;
-    this.registry.release(this.#holding);
+    if (!this.#registry.guard.closed) this.#registry.release(this.#holding);
   }
 
   /** `using model = nn.sequential(spec)` disposes it at the end of the scope. */
   [disposeSymbol](): void {
     this.dispose();
   }
+}
+
+/** The error for a call that re-enters a runtime from inside one of its own calls. */
+export function reentrant(op: string): SimdnnError {
+  return new SimdnnError(
+    'REENTRANT_CALL',
+    `${op}: called while another simdnn call of the same runtime is running (from a getter, a Proxy trap or ` +
+      `a callback inside its arguments); nothing was done. Finish converting your arguments before calling simdnn`,
+  );
 }

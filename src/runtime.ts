@@ -1,11 +1,12 @@
-import { SimdnnError, checkF32, checkInt, describe } from './errors.js';
+import { SimdnnError, checkInt, describe } from './errors.js';
+import { checkF32, viewF32 } from './arrays.js';
 import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type ActivationSpec,
 } from './activations.js';
 import { Arena } from './wasm/memory.js';
 import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
-import { Registry } from './resource.js';
-import { Sequential, type DenseLayerSpec, type ModelSpec } from './model.js';
+import { Registry, disposeSymbol, reentrant } from './resource.js';
+import { Sequential, allocResult, type DenseLayerSpec, type ModelSpec } from './model.js';
 import * as ops from './ops.js';
 
 /** Options for init(). */
@@ -48,8 +49,6 @@ export interface MemoryInfo {
   readonly maximumBytes: number;
 }
 
-type Out = Float32Array | undefined;
-
 const PAGE = 65536;
 
 /**
@@ -59,11 +58,15 @@ const PAGE = 65536;
  */
 const CHUNK = 16384;
 
+/** What nn.dispose() must also do for a memoised runtime: forget it, so init() makes a new one. */
+const disposeHooks = new WeakMap<Runtime, () => void>();
+
 /**
  * A loaded simdnn: kernels, their memory, and the operations on top. Get one with `init()`.
- * Everything it creates (models, layers) lives in its memory and must be disposed.
+ * Everything it creates (models, layers) lives in its memory and must be disposed; `nn.dispose()`
+ * ends the runtime itself and everything it created.
  */
-export class Runtime {
+export class Runtime implements Disposable {
   /** What was loaded. */
   readonly features: Features;
   readonly #ctx: ops.Ctx;
@@ -76,14 +79,59 @@ export class Runtime {
     result: (n: number) => Float32Array = ops.zeroedResult,
   ) {
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);
-    this.#ctx = { k: kernels, arena, result };
-    this.#registry = new Registry(arena);
+    const guard: ops.Guard = { busy: false, closed: false };
+    this.#ctx = { k: kernels, arena, result, guard };
+    this.#registry = new Registry(arena, guard);
     this.features = Object.freeze({ binary, simd: true as const, relaxedSimd });
     bindMethods(this);
   }
 
+  /** Start a public call (see Resource.enter): DISPOSED after nn.dispose(), REENTRANT_CALL from
+   *  caller code running inside another call. Always paired with #leave() in a finally. */
+  #enter(op: string): void {
+    const guard = this.#ctx.guard;
+    if (guard.closed) {
+      throw new SimdnnError('DISPOSED', `nn.${op}: this runtime was disposed (nn.dispose()); call init() for a new one`);
+    }
+    if (guard.busy) throw reentrant(`nn.${op}`);
+    guard.busy = true;
+  }
+
+  #leave(): void {
+    this.#ctx.guard.busy = false;
+  }
+
+  /** Whether nn.dispose() has been called. */
+  get disposed(): boolean {
+    return this.#ctx.guard.closed;
+  }
+
+  /**
+   * End this runtime: every model it created is disposed, its WebAssembly memory is released to
+   * the garbage collector (memory never shrinks while a runtime lives), and every later use of the
+   * runtime or its models throws DISPOSED. The next init() loads a new runtime. Safe to call twice.
+   */
+  dispose(): void {
+    const guard = this.#ctx.guard;
+    if (guard.closed) return;
+    if (guard.busy) throw reentrant('nn.dispose');
+    guard.closed = true;
+    this.#registry.close();
+    this.#staging = { ptr: 0, floats: 0 };
+    // Drop every reference to the instance and its memory: models keep this context alive.
+    this.#ctx.k = undefined as never;
+    this.#ctx.arena = undefined as never;
+    disposeHooks.get(this)?.();
+  }
+
+  /** `using nn = await createRuntime()` disposes it at the end of the scope. */
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+
   /** Live objects and bytes, the staging buffer and the memory size. */
   memory(): MemoryInfo {
+    if (this.#ctx.guard.closed) throw new SimdnnError('DISPOSED', 'nn.memory: this runtime was disposed (nn.dispose())');
     const s = this.#ctx.arena.stats();
     const scratch = this.#staging.floats > 0 ? this.#ctx.arena.sizeOf(this.#staging.ptr) : 0;
     return {
@@ -116,92 +164,121 @@ export class Runtime {
    * softmax(x, cols) for several rows.
    */
   activate(name: ActivationSpec, x: Float32Array, params?: ActivationParams, out?: Float32Array): Float32Array {
-    const act = resolveActivation(name, params);
-    checkF32(x, `${act.name}: x`);
-    const result = this.#out(out, x.length, act.name);
-    if (act.kind === ACTIVATION_KINDS.softmax || act.kind === ACTIVATION_KINDS.logSoftmax) {
-      return this.#softmax(act.kind === ACTIVATION_KINDS.logSoftmax, x, x.length, result, act.name);
+    this.#enter('activate');
+    try {
+      // Every argument is converted and checked before any memory is touched.
+      const act = resolveActivation(name, params);
+      const { array, length: n } = checkF32(x, `${act.name}: x`);
+      const given = this.#checkOut(out, n, act.name);
+      if (act.kind === ACTIVATION_KINDS.softmax || act.kind === ACTIVATION_KINDS.logSoftmax) {
+        return this.#softmax(act.kind === ACTIVATION_KINDS.logSoftmax, array, n, n, given, act.name);
+      }
+      const slope = act.slope;
+      if (slope && n % slope.length !== 0) {
+        throw new SimdnnError(
+          'SHAPE_MISMATCH',
+          `prelu: slope has ${slope.length} values, which must divide the input length ${n} (one slope per channel of the last axis)`,
+        );
+      }
+      const result = given ?? allocResult(this.#ctx, n, `${act.name}: the result`); // #stream writes every value
+      if (n === 0) return result;
+      // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk; the slope
+      // itself sits after the chunk in the staging buffer.
+      return this.#stream(array, n, result, slope ? slope.length : 1, slope ? slope.length : 0, (ptr, len, extra) => {
+        ops.activate(this.#ctx, act, ptr, ptr, len, extra);
+      }, slope && ((extra) => ops.upload(this.#ctx, extra, slope)));
+    } finally {
+      this.#leave();
     }
-    if (act.slope && x.length % act.slope.length !== 0) {
-      throw new SimdnnError(
-        'SHAPE_MISMATCH',
-        `prelu: slope has ${act.slope.length} values, which must divide the input length ${x.length} (one slope per channel of the last axis)`,
-      );
-    }
-    const n = x.length;
-    if (n === 0) return result;
-    const slope = act.slope;
-    // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk; the slope
-    // itself sits after the chunk in the staging buffer.
-    return this.#stream(x, result, slope ? slope.length : 1, slope ? slope.length : 0, (ptr, len, extra) => {
-      ops.activate(this.#ctx, act, ptr, ptr, len, extra);
-    }, slope && ((extra) => ops.upload(this.#ctx, extra, slope)));
   }
 
   /**
-   * Run an in-place kernel over x in chunks of whole `unit`s (a PReLU slope period, a softmax row)
-   * through the staging buffer, writing `out` (see CHUNK). `extra` floats after the chunk are the
-   * caller's, set up once by `prepare`.
+   * Run an in-place kernel over the n floats of x in chunks of whole `unit`s (a PReLU slope period,
+   * a softmax row) through the staging buffer, writing `out` (see CHUNK). `extra` floats after the
+   * chunk are the caller's, set up once by `prepare`. Views of x and out are built from their
+   * intrinsic buffer and offset (never subarray(): its species constructor is caller code).
    */
   #stream(
-    x: Float32Array, out: Float32Array, unit: number, extra: number,
+    x: Float32Array, n: number, out: Float32Array, unit: number, extra: number,
     kernel: (ptr: number, len: number, extraPtr: number) => void, prepare?: (extraPtr: number) => void,
   ): Float32Array {
-    const n = x.length;
     const chunk = Math.min(n, Math.max(unit, Math.floor(CHUNK / unit) * unit));
     const ptr = this.#stage(chunk + extra);
     const extraPtr = ptr + chunk * 4;
     prepare?.(extraPtr);
     for (let start = 0; start < n; start += chunk) {
       const len = Math.min(chunk, n - start);
-      ops.upload(this.#ctx, ptr, x.subarray(start, start + len));
+      ops.upload(this.#ctx, ptr, viewF32(x, start, len));
       kernel(ptr, len, extraPtr);
-      ops.download(this.#ctx, ptr, len, out.subarray(start, start + len));
+      ops.download(this.#ctx, ptr, len, viewF32(out, start, len));
     }
     return out;
   }
 
-  #out(out: Out, n: number, what: string): Float32Array {
-    if (out === undefined) return this.#ctx.result(n); // #stream writes every value
-    checkF32(out, `${what}: out`);
-    if (out.length !== n) {
-      throw new SimdnnError('SHAPE_MISMATCH', `${what}: out has ${out.length} values but the result has ${n}`);
+  /** The caller's `out`, checked to be a live Float32Array of n values; undefined if not given. */
+  #checkOut(out: unknown, n: number, what: string): Float32Array | undefined {
+    if (out === undefined) return undefined;
+    const o = checkF32(out, `${what}: out`);
+    if (o.length !== n) {
+      throw new SimdnnError('SHAPE_MISMATCH', `${what}: out has ${o.length} values but the result has ${n}`);
     }
-    return out;
+    return o.array;
   }
 
-  #softmax(log: boolean, x: Float32Array, cols: number | undefined, out: Float32Array, what: string): Float32Array {
-    checkF32(x, `${what}: x`);
-    const c = cols ?? x.length;
-    checkInt(c, `${what}: cols`, x.length === 0 ? 0 : 1);
-    if (c === 0 || x.length === 0) return out;
-    if (x.length % c !== 0) {
-      throw new SimdnnError('SHAPE_MISMATCH', `${what}: input has ${x.length} values, which is not a whole number of rows of ${c} columns`);
+  #softmax(log: boolean, x: Float32Array, n: number, cols: unknown, given: Float32Array | undefined, what: string): Float32Array {
+    const c = cols === undefined ? n : cols;
+    checkInt(c, `${what}: cols`, n === 0 ? 0 : 1);
+    const cn = c as number;
+    if (cn !== 0 && n % cn !== 0) {
+      throw new SimdnnError('SHAPE_MISMATCH', `${what}: input has ${n} values, which is not a whole number of rows of ${cn} columns`);
     }
-    return this.#stream(x, out, c, 0, (ptr, len) => ops.softmax(this.#ctx, log, ptr, ptr, len / c, c));
+    const out = given ?? allocResult(this.#ctx, n, `${what}: the result`);
+    if (cn === 0 || n === 0) return out;
+    return this.#stream(x, n, out, cn, 0, (ptr, len) => ops.softmax(this.#ctx, log, ptr, ptr, len / cn, cn));
+  }
+
+  #softmaxCall(log: boolean, x: unknown, cols: unknown, out: unknown): Float32Array {
+    const what = log ? 'logSoftmax' : 'softmax';
+    this.#enter(what);
+    try {
+      const { array, length } = checkF32(x, `${what}: x`);
+      return this.#softmax(log, array, length, cols, this.#checkOut(out, length, what), what);
+    } finally {
+      this.#leave();
+    }
   }
 
   /** Softmax over each row of `cols` values (default: all of x is one row). */
   softmax(x: Float32Array, cols?: number, out?: Float32Array): Float32Array {
-    return this.#softmax(false, x, cols, this.#out(out, checkF32(x, 'softmax: x').length, 'softmax'), 'softmax');
+    return this.#softmaxCall(false, x, cols, out);
   }
 
   /** Log-softmax over each row of `cols` values (default: all of x is one row). */
   logSoftmax(x: Float32Array, cols?: number, out?: Float32Array): Float32Array {
-    return this.#softmax(true, x, cols, this.#out(out, checkF32(x, 'logSoftmax: x').length, 'logSoftmax'), 'logSoftmax');
+    return this.#softmaxCall(true, x, cols, out);
   }
 
   /** A model from a spec (see ModelSpec; the README documents the JSON format). */
   sequential(spec: ModelSpec): Sequential {
-    return new Sequential(this.#ctx, this.#registry, spec);
+    this.#enter('sequential');
+    try {
+      return new Sequential(this.#ctx, this.#registry, spec);
+    } finally {
+      this.#leave();
+    }
   }
 
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */
   dense(spec: DenseLayerSpec): Sequential {
-    if (spec === null || typeof spec !== 'object') {
-      throw new SimdnnError('INVALID_SPEC', `dense: spec must be an object, received ${describe(spec)}`);
+    this.#enter('dense');
+    try {
+      if (spec === null || typeof spec !== 'object') {
+        throw new SimdnnError('INVALID_SPEC', `dense: spec must be an object, received ${describe(spec)}`);
+      }
+      return new Sequential(this.#ctx, this.#registry, { layers: [{ ...spec, type: 'dense' }] });
+    } finally {
+      this.#leave();
     }
-    return this.sequential({ layers: [{ ...spec, type: 'dense' }] });
   }
 
   // One named method per activation. Those with parameters take them before `out`.
@@ -247,9 +324,27 @@ export type { ActivationName };
 
 const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory'];
 
-/** Validate init() options (throws INVALID_ARGUMENT); returns simd and maximumMemory with their
- *  defaults filled in. Unknown keys are rejected: a misspelt option must not be silently ignored. */
-function checkOptions(options: unknown): { mode: 'auto' | 'relaxed' | 'baseline'; maxBytes: number } {
+/** init() options read once and validated: what createRuntime uses (never the caller's object). */
+interface CheckedOptions {
+  readonly mode: 'auto' | 'relaxed' | 'baseline';
+  readonly maxBytes: number;
+  /** One binary, or both (a snapshot of the caller's `{ baseline, relaxed }`). */
+  readonly wasm: WasmSource | undefined;
+  readonly pair: { readonly baseline?: WasmSource; readonly relaxed?: WasmSource } | undefined;
+}
+
+/** A plain object (any realm): its prototype is null or has no prototype itself (Object.prototype). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** Validate init() options (throws INVALID_ARGUMENT), reading each option exactly once, and return
+ *  the snapshot with defaults filled in. Unknown keys are rejected: a misspelt option must not be
+ *  silently ignored. */
+function checkOptions(options: unknown): CheckedOptions {
+  if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') {
     throw new SimdnnError('INVALID_ARGUMENT', `init(options): options must be an object, received ${describe(options)}`);
   }
@@ -258,24 +353,35 @@ function checkOptions(options: unknown): { mode: 'auto' | 'relaxed' | 'baseline'
       throw new SimdnnError('INVALID_ARGUMENT', `init: unknown option '${key}'; expected ${OPTION_KEYS.join(', ')}`);
     }
   }
-  const o = options as InitOptions;
-  const mode = o.simd ?? 'auto';
+  const { simd, wasm, maximumMemory } = options as Record<string, unknown>;
+  const mode = simd ?? 'auto';
   if (mode !== 'auto' && mode !== 'relaxed' && mode !== 'baseline') {
     throw new SimdnnError('INVALID_ARGUMENT', `init: simd must be 'auto', 'relaxed' or 'baseline', received ${describe(mode)}`);
   }
-  const maxBytes = o.maximumMemory ?? 2 ** 31;
+  const maxBytes = maximumMemory ?? 2 ** 31;
   if (typeof maxBytes !== 'number' || !Number.isFinite(maxBytes) || maxBytes < PAGE || maxBytes > 2 ** 32) {
     throw new SimdnnError(
       'INVALID_ARGUMENT',
       `init: maximumMemory must be a number of bytes between ${PAGE} and ${2 ** 32}, received ${describe(maxBytes)}`,
     );
   }
-  return { mode, maxBytes };
+  if (isPlainObject(wasm)) {
+    const { baseline, relaxed } = wasm as { baseline?: WasmSource; relaxed?: WasmSource };
+    if (baseline === undefined && relaxed === undefined) {
+      throw new SimdnnError('INVALID_ARGUMENT', "init({ wasm }): an object must have 'baseline' and/or 'relaxed' binaries");
+    }
+    return { mode, maxBytes, wasm: undefined, pair: Object.freeze({ baseline, relaxed }) };
+  }
+  return { mode, maxBytes, wasm: wasm as WasmSource | undefined, pair: undefined };
 }
 
 /** Create a new, independent runtime (its own memory). Most code wants the memoised init(). */
 export async function createRuntime(platform: Platform, options: InitOptions = {}): Promise<Runtime> {
-  const { mode, maxBytes } = checkOptions(options);
+  return createChecked(platform, checkOptions(options));
+}
+
+async function createChecked(platform: Platform, options: CheckedOptions): Promise<Runtime> {
+  const { mode, maxBytes, pair } = options;
   const features = detectFeatures();
   if (!features.simd) {
     throw new SimdnnError(
@@ -292,12 +398,8 @@ export async function createRuntime(platform: Platform, options: InitOptions = {
     );
   }
   let binary: Binary = mode === 'baseline' || !features.relaxedSimd ? 'baseline' : 'relaxed';
-  let source = options.wasm as WasmSource | undefined;
-  const pair = options.wasm as { baseline?: WasmSource; relaxed?: WasmSource } | undefined;
-  if (pair !== null && typeof pair === 'object' && Object.getPrototypeOf(pair) === Object.prototype) {
-    if (pair.baseline === undefined && pair.relaxed === undefined) {
-      throw new SimdnnError('INVALID_ARGUMENT', "init({ wasm }): an object must have 'baseline' and/or 'relaxed' binaries");
-    }
+  let source = options.wasm;
+  if (pair) {
     if (mode === 'auto' && pair[binary] === undefined) binary = binary === 'relaxed' ? 'baseline' : 'relaxed';
     source = pair[binary];
     if (source === undefined) {
@@ -313,26 +415,32 @@ export async function createRuntime(platform: Platform, options: InitOptions = {
   return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result);
 }
 
-/** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried. */
+/** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried,
+ *  and so is a runtime that was disposed. */
 export function memoisedInit(platform: Platform): (options?: InitOptions) => Promise<Runtime> {
   const memo = new Map<string, Promise<Runtime>>();
   return (options: InitOptions = {}) => {
-    // Validate first and key on the validated values: an invalid option must never be answered
-    // with a runtime memoised for a valid one that prints the same ('16777216' vs 16777216).
-    let checked: ReturnType<typeof checkOptions>;
+    // Validate first, reading every option once, and key on the validated values: an invalid
+    // option must never be answered with a runtime memoised for a valid one that prints the same
+    // ('16777216' vs 16777216), and a getter must not give the key one value and the runtime another.
+    let checked: CheckedOptions;
     try {
       checked = checkOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
     // A custom binary is not memoised: each call may pass a different one.
-    if (options.wasm !== undefined) return createRuntime(platform, options);
+    if (checked.wasm !== undefined || checked.pair !== undefined) return createChecked(platform, checked);
     const key = `${checked.mode}|${checked.maxBytes}`;
     let p = memo.get(key);
     if (!p) {
-      p = createRuntime(platform, options);
-      memo.set(key, p);
-      p.catch(() => memo.delete(key));
+      const created = createChecked(platform, checked);
+      p = created;
+      memo.set(key, created);
+      created.then(
+        (nn) => disposeHooks.set(nn, () => { if (memo.get(key) === created) memo.delete(key); }),
+        () => { if (memo.get(key) === created) memo.delete(key); },
+      );
     }
     return p;
   };

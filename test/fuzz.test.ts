@@ -15,6 +15,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, SimdnnError, type Runtime, type Sequential, type ModelSpec } from '../src/node.js';
+import { internalArena } from '../src/model.js';
 import { Arena } from '../src/wasm/memory.js';
 import { rand, refActivation, refSoftmax } from './reference.js';
 import { SIMD } from './runtime.js';
@@ -395,9 +396,9 @@ function maybeOom<T>(what: string, f: () => T): T | undefined {
 
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
-/** A hook into the arena for its invariant check (Resource keeps `registry` protected, not private). */
+/** A hook into the arena for its invariant check (an internal export of src/model.ts). */
 function arenaOf(model: Sequential): Arena {
-  return (model as unknown as { registry: { arena: Arena } }).registry.arena;
+  return internalArena(model);
 }
 
 class World {
@@ -671,7 +672,26 @@ class DeadStep extends Step {
   toString(): string { return `dead(#${this.pick}, ${this.op})`; }
 }
 
-const BAD = ['short', 'long', 'batchMismatch', 'negBatch', 'fracBatch', 'nanBatch', 'f64', 'strings', 'outLen', 'outType'] as const;
+const BAD = [
+  'short', 'long', 'batchMismatch', 'negBatch', 'fracBatch', 'nanBatch', 'bigint', 'strings', 'outLen', 'outType',
+  // Hostile objects: lengths that lie, Proxies, holes, getters that throw or re-enter, species.
+  'lyingShort', 'lyingLong', 'lyingOut', 'proxy', 'sparse', 'throwingGetter', 'reentrantGetter', 'species',
+] as const;
+
+/** A Float32Array whose own `length` property claims `claimed` values. */
+function lyingF32(real: number, claimed: number): Float32Array {
+  const a = new Float32Array(real);
+  Object.defineProperty(a, 'length', { value: claimed });
+  return a;
+}
+
+/** A Float32Array subclass whose species makes arrays of the wrong size, with a lying length. */
+class SpeciesF32 extends Float32Array {
+  static get [Symbol.species](): Float32ArrayConstructor {
+    return function (this: unknown) { return new Float32Array(3); } as unknown as Float32ArrayConstructor;
+  }
+  override get length(): number { return 1; }
+}
 class BadStep extends Step {
   constructor(readonly pick: number, readonly kind: (typeof BAD)[number]) { super(); }
   exec(w: World): void {
@@ -691,7 +711,54 @@ class BadStep extends Step {
       case 'negBatch': expectError(what, () => m.predict(x, -2), ['INVALID_ARGUMENT']); break;
       case 'fracBatch': expectError(what, () => m.predict(x, 1.5), ['INVALID_ARGUMENT']); break;
       case 'nanBatch': expectError(what, () => m.predict(x, NaN), ['INVALID_ARGUMENT']); break;
-      case 'f64': expectError(what, () => m.predict(new Float64Array(inputs) as never, 1), ['INVALID_ARGUMENT']); break;
+      case 'bigint': expectError(what, () => m.predict(new BigInt64Array(inputs) as never, 1), ['INVALID_ARGUMENT']); break;
+      case 'lyingShort': expectError(what, () => m.predict(lyingF32(inputs + 5, inputs), 1), ['SHAPE_MISMATCH']); break;
+      case 'lyingLong': expectError(what, () => m.predict(lyingF32(Math.max(0, inputs - 1), inputs), 1), ['SHAPE_MISMATCH']); break;
+      case 'lyingOut': expectError(what, () => m.predictInto(x, lyingF32(outputs * 2 + 7, outputs * 2), 2), ['SHAPE_MISMATCH']); break;
+      case 'proxy': expectError(what, () => m.predict(new Proxy(new Float32Array(inputs), {}), 1), ['INVALID_ARGUMENT']); break;
+      case 'sparse': expectError(what, () => m.predict(new Array(inputs) as never, 1), ['INVALID_ARGUMENT']); break;
+      case 'throwingGetter': {
+        const arr = Array.from({ length: inputs }, () => 0);
+        const mine = new Error('from the getter');
+        Object.defineProperty(arr, inputs - 1, { get() { throw mine; } });
+        let caught: unknown;
+        try { m.predict(arr, 1); } catch (err) { caught = err; }
+        expect(caught, `${what}: the caller's own error propagates unchanged`).toBe(mine);
+        break;
+      }
+      case 'reentrantGetter': {
+        // The getter tries to dispose the model and to move the staging buffer mid-call: both are
+        // refused (REENTRANT_CALL); the getter swallows that and the outer call gives the right answer.
+        const arr = Array.from({ length: inputs }, (_, i) => (i % 3) - 1);
+        const want = m.predict(Float32Array.from(arr), 1);
+        const codes: string[] = [];
+        Object.defineProperty(arr, 0, {
+          get() {
+            for (const f of [() => m.dispose(), () => nn.relu(new Float32Array(1 << 16)), () => nn.sequential({ inputs: 1, layers: [{ units: 1, weights: [1] }] })]) {
+              try { f(); } catch (err) { codes.push((err as SimdnnError).code); }
+            }
+            return -1;
+          },
+        });
+        const got = m.predict(arr, 1);
+        expect(codes, what).toEqual(['REENTRANT_CALL', 'REENTRANT_CALL', 'REENTRANT_CALL']);
+        expect(same(got, want), `${what}: the outer call's result`).toBe(true);
+        break;
+      }
+      case 'species': {
+        const n = inputs * 5 + 3;
+        const xs = new SpeciesF32(n);
+        for (let i = 0; i < n; i++) xs[i] = Math.sin(i) * 4;
+        const want = nn.relu(new Float32Array(xs.buffer).slice());
+        const got = nn.relu(xs);
+        expect(new Float32Array(got.buffer, got.byteOffset, n).length, what).toBe(n);
+        expect(same(new Float32Array(got.buffer, got.byteOffset, n), want), `${what}: every value`).toBe(true);
+        const inPlace = new SpeciesF32(n);
+        inPlace.set(new Float32Array(xs.buffer));
+        nn.relu(inPlace, inPlace);
+        expect(same(new Float32Array(inPlace.buffer), want), `${what}: in place`).toBe(true);
+        break;
+      }
       case 'strings': expectError(what, () => m.predict(Array(inputs).fill('1') as never, 1), ['INVALID_ARGUMENT']); break;
       case 'outLen': expectError(what, () => m.predictInto(x, new Float32Array(outputs * 2 + 1), 2), ['SHAPE_MISMATCH']); break;
       case 'outType': expectError(what, () => m.predictInto(x, new Float64Array(outputs * 2) as never, 2), ['SHAPE_MISMATCH', 'INVALID_ARGUMENT']); break;

@@ -151,7 +151,7 @@ describe(`leaks (${SIMD} binary)`, () => {
     for (const w of dev.warnings) {
       expect(w).toMatch(/^simdnn: a model was garbage-collected without dispose\(\); its \d+ bytes of WebAssembly memory were freed late/);
       expect(w).toMatch(/This warning is shown once per runtime/);
-      expect(w).toMatch(/It was created at:\n\s+at Runtime\.sequential [\s\S]*\n\s+at leakModels /); // the creation site
+      expect(w).toMatch(/It was created at:\n\s+at Runtime\.(sequential|dense) [\s\S]*\n\s+at leakModels /); // the creation site
       expect(w).not.toMatch(/at new Resource|at new Sequential/); // without simdnn's own frames
     }
     const prod = results.production!;

@@ -172,8 +172,30 @@ export async function load(
   maximumPages: number,
 ): Promise<Loaded> {
   const where = source === undefined ? `simdnn's ${binary} binary` : 'the wasm passed to init()';
-  const module = await compile(source ?? platform.defaultLocation(binary), platform, where);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
+  let module: WebAssembly.Module;
+  try {
+    module = await compile(source ?? platform.defaultLocation(binary), platform, where);
+  } catch (cause) {
+    if (cause instanceof SimdnnError) throw cause;
+    // A detached ArrayBuffer, a Response whose body was already read, a promise that rejected, …
+    throw new SimdnnError(
+      'WASM_LOAD_FAILED',
+      `${where} could not be read: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        `Pass the binary explicitly: init({ wasm: <URL, bytes or WebAssembly.Module> })`,
+      { cause },
+    );
+  }
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
+  } catch (cause) {
+    throw new SimdnnError(
+      'OUT_OF_MEMORY',
+      `init: the engine could not reserve WebAssembly memory of up to ${maximumPages * 65536} bytes ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}); pass a smaller maximumMemory to init()`,
+      { cause },
+    );
+  }
   let instance: WebAssembly.Instance;
   try {
     // The kernels take and return plain numbers (pointers into `memory`) and import nothing else,
