@@ -3,7 +3,7 @@ import { checkF32, viewF32 } from './arrays.js';
 import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type ActivationSpec,
 } from './activations.js';
-import { Arena } from './wasm/memory.js';
+import { Arena, type WasmMemory } from './wasm/memory.js';
 import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import { Sequential, allocResult, type DenseLayerSpec, type ModelSpec } from './model.js';
@@ -75,7 +75,7 @@ export class Runtime implements Disposable {
 
   /** @internal use init() */
   constructor(
-    kernels: Kernels, memory: WebAssembly.Memory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
+    kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
     result: (n: number) => Float32Array = ops.zeroedResult,
   ) {
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);

@@ -161,8 +161,10 @@ describe('both binaries', () => {
       })),
     };
     const x = rand(8 * 784, 9, 0, 1);
-    const a = base.sequential(spec).predict(x, 8);
-    const b = relaxed.sequential(spec).predict(x, 8);
+    using ma = base.sequential(spec);
+    using mb = relaxed.sequential(spec);
+    const a = ma.predict(x, 8);
+    const b = mb.predict(x, 8);
     expect(maxRelDiff(b, a)).toBeLessThanOrEqual(1e-5);
     expect(Array.from(a)).not.toEqual([]);
     const s = rand(4096, 5, -20, 20);

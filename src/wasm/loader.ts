@@ -1,4 +1,5 @@
 import { SimdnnError, describe } from '../errors.js';
+import type { WasmMemory } from './memory.js';
 
 /** Anything a .wasm binary can be given as: a URL or path, a fetch Response (or its promise), the
  *  bytes, or an already compiled module (esbuild, Rollup and Cloudflare-style workers). */
@@ -9,7 +10,12 @@ export type WasmSource =
   | PromiseLike<Response>
   | ArrayBuffer
   | ArrayBufferView
-  | WebAssembly.Module;
+  | CompiledWasm;
+
+/** A compiled `WebAssembly.Module`. Typed as `object`, which is exactly what the lib's memberless
+ *  `WebAssembly.Module` interface accepts, so that simdnn's .d.ts files compile without the DOM lib
+ *  (`lib: ["ES2022"]`, `types: ["node"]`); init() checks that it really is one. */
+export type CompiledWasm = object;
 
 /** Which binary: baseline SIMD128, or relaxed SIMD (FMA). */
 export type Binary = 'baseline' | 'relaxed';
@@ -157,7 +163,7 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
 
 export interface Loaded {
   kernels: Kernels;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   binary: Binary;
 }
 

@@ -1,6 +1,14 @@
 import { SimdnnError } from '../errors.js';
 
 const PAGE = 65536;
+
+/** The parts of a `WebAssembly.Memory` the arena uses. Declared here, structurally, so that the
+ *  published .d.ts files need neither the DOM lib nor a WebAssembly one (`lib: ["ES2022"]`,
+ *  `types: ["node"]` compiles them). */
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(delta: number): number;
+}
 /** Every block starts 16-byte aligned and ends with at least 16 spare bytes, so a SIMD kernel may
  *  load one full vector past the last element of any buffer (its tail) without leaving the block. */
 const ALIGN = 16;
@@ -23,7 +31,7 @@ export class Arena {
   private liveBytes = 0;
 
   constructor(
-    readonly memory: WebAssembly.Memory,
+    readonly memory: WasmMemory,
     readonly base: number,
     /** Upper bound in bytes (the memory's declared maximum). */
     readonly maxBytes: number,

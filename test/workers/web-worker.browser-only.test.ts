@@ -24,7 +24,9 @@ describe(`Web Worker (${SIMD} binary)`, () => {
 
     const batch = 64;
     const x = inputs(batch);
-    const expected = (await runtime()).sequential(SPEC).predict(x, batch);
+    const model = (await runtime()).sequential(SPEC);
+    const expected = model.predict(x, batch);
+    model.dispose();
     const copy = x.slice();
     const reply = await call(worker, { type: 'predict', id: 1, x: copy, batch }, [copy.buffer]);
     expect(copy.byteLength).toBe(0); // the input was transferred, not copied
