@@ -158,6 +158,11 @@ export function resolveActivation(spec: unknown, params?: ActivationParams): Res
       a = filled.min = num(name, 'min', p.min, false);
       b = filled.max = num(name, 'max', p.max, false);
       break;
+    case 'softplus':
+      // The kernel's a = β, b = threshold (PyTorch's parameters); ln(1 + eˣ) is β = 1, no threshold.
+      a = 1;
+      b = Infinity;
+      break;
     case 'gelu':
       if (p.approximate !== 'none' && p.approximate !== 'tanh') {
         throw new SimdnnError(
