@@ -374,4 +374,7 @@ const WHEN: Record<ErrorCode, string> = {
   OUT_OF_MEMORY: 'A model, batch or activation would take WebAssembly memory past `maximumMemory`; every existing object is left intact',
   NO_SIMD: "The engine has no WebAssembly SIMD, or `simd: 'relaxed'` where relaxed SIMD is unsupported",
   WASM_LOAD_FAILED: 'The .wasm could not be fetched/read, is not WebAssembly (e.g. an HTML 404 page), does not compile, or is not simdnn\'s binary',
+  REENTRANT_CALL: 'A call re-entered the runtime while it was in the middle of another call (from a getter, a Proxy trap or a callback in an argument); nothing was changed by the inner call',
+  INVALID_MODEL: "A model file (ONNX, TF.js, safetensors, simdnn's own) is malformed, truncated or inconsistent",
+  UNSUPPORTED_MODEL: 'A model file is well-formed but uses an operator, layer or graph shape simdnn does not support',
 };
