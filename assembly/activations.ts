@@ -6,13 +6,15 @@
 //     allocation by 16 bytes, so the tail is computed with one full-vector load and lane stores.
 //     Nothing past out[n-1] is written.
 //   - a, b: the activation's parameters (alpha, beta, …), ignored by those that take none.
+//     Softplus: a = β > 0, b = threshold (x itself where βx > b; +Infinity: never). β = 1 with
+//     b = +Infinity is the plain ln(1 + eˣ) loop, chosen once per call, not per element.
 // prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
 
 import {
-  madd, splat, K, ONE, TWO, HALF, NEG_FLT_MAX, clampKeepNaN, finiteBelow, withSignOf, vexp, verf,
-  vsigmoid, vtanh, vsoftplus,
+  madd, splat, K, ONE, TWO, HALF, ZERO, NEG_FLT_MAX, clampKeepNaN, finiteBelow, withSignOf, vexp, verf,
+  vsigmoid, vtanh, vsoftplus, vexpNeg, vlog1pUnit, negAbs,
 } from './math';
 
 // Constants as broadcast loads from static memory (see K in math.ts for why).
@@ -121,6 +123,18 @@ export const enum Act {
 }
 @final @unmanaged class OpTanh { @inline apply(x: v128, a: f32, b: f32): v128 { return vtanh(x); } }
 @final @unmanaged class OpSoftplus { @inline apply(x: v128, a: f32, b: f32): v128 { return vsoftplus(x); } }
+@final @unmanaged class OpSoftplusBeta {
+  // PyTorch's softplus: βx > threshold ? x : (1/β)·ln(1 + e^(βx)); a = β > 0, b = threshold.
+  // Written max(x, 0) + log1p(e^(−|βx|))/β: the linear part is x itself (max(βx, 0)/β = max(x, 0)
+  // exactly, no rounding of βx there), so βx overflowing to ±Infinity still gives x or 0, never
+  // Infinity or NaN. NaN: βx > b is false, and the formula keeps NaN.
+  @inline apply(x: v128, a: f32, b: f32): v128 {
+    const z = f32x4.mul(x, splat(a));
+    const tail = f32x4.div(vlog1pUnit(vexpNeg(negAbs(z))), splat(a));
+    const y = f32x4.add(f32x4.pmax(x, K(ZERO)), tail);
+    return v128.bitselect(x, y, f32x4.gt(z, splat(b)));
+  }
+}
 @final @unmanaged class OpSoftsign {
   // x/(1 + |x|); ±Inf → ±1
   @inline apply(x: v128, a: f32, b: f32): v128 {
@@ -206,7 +220,10 @@ export function activate_f32(kind: i32, out: usize, inp: usize, n: i32, a: f32, 
     case Act.HardSigmoid: mapLoop<OpHardSigmoid>(out, inp, n, a, b); break;
     case Act.HardSwish: mapLoop<OpHardSwish>(out, inp, n, a, b); break;
     case Act.Tanh: mapLoop<OpTanh>(out, inp, n, a, b); break;
-    case Act.Softplus: mapLoop<OpSoftplus>(out, inp, n, a, b); break;
+    case Act.Softplus:
+      if (a == 1.0 && b == Infinity) mapLoop<OpSoftplus>(out, inp, n, a, b);
+      else mapLoop<OpSoftplusBeta>(out, inp, n, a, b);
+      break;
     case Act.Softsign: mapLoop<OpSoftsign>(out, inp, n, a, b); break;
     case Act.ThresholdedRelu: mapLoop<OpThresholdedRelu>(out, inp, n, a, b); break;
     case Act.Clip: mapLoop<OpClip>(out, inp, n, a, b); break;
@@ -246,7 +263,8 @@ export function actVec(kind: i32, x: v128, a: f32, b: f32): v128 {
     case Act.HardSigmoid: return changetype<OpHardSigmoid>(0).apply(x, a, b);
     case Act.HardSwish: return changetype<OpHardSwish>(0).apply(x, a, b);
     case Act.Tanh: return changetype<OpTanh>(0).apply(x, a, b);
-    case Act.Softplus: return changetype<OpSoftplus>(0).apply(x, a, b);
+    case Act.Softplus:
+      return a == 1.0 && b == Infinity ? changetype<OpSoftplus>(0).apply(x, a, b) : changetype<OpSoftplusBeta>(0).apply(x, a, b);
     case Act.Softsign: return changetype<OpSoftsign>(0).apply(x, a, b);
     case Act.ThresholdedRelu: return changetype<OpThresholdedRelu>(0).apply(x, a, b);
     case Act.Clip: return changetype<OpClip>(0).apply(x, a, b);

@@ -2,7 +2,7 @@ import { SimdnnError, describe } from './errors.js';
 
 /**
  * Activation kinds as the kernels number them.
- * MUST MATCH `enum Act` in assembly/activations.ts (test/abi.test.ts parses both and compares).
+ * MUST MATCH `enum Act` in assembly/activations.ts (test/abi.node-only.test.ts parses both and compares).
  */
 export const ACTIVATION_KINDS = {
   linear: 0, step: 1, relu: 2, relu6: 3, leakyRelu: 4, prelu: 5, elu: 6, selu: 7, celu: 8,
@@ -14,82 +14,365 @@ export const ACTIVATION_KINDS = {
 /** Canonical activation names. `geluTanh` is internal: users write `gelu` with `approximate: 'tanh'`. */
 export type ActivationName = Exclude<keyof typeof ACTIVATION_KINDS, 'geluTanh'>;
 
-/** Every activation's parameters, with ONNX's defaults. */
+/**
+ * Every activation's parameters, loosely typed (`ParamsOf<N>` is the exact type for one spelling).
+ * simdnn's own names first, then the framework names some spellings accept for the same parameter.
+ */
 export interface ActivationParams {
   /** leakyRelu (0.01), elu (1), selu (1.67326…), celu (1), hardSigmoid (0.2), thresholdedRelu (1). */
   alpha?: number;
-  /** hardSigmoid (0.5). */
+  /** hardSigmoid: the offset (0.5). softplus: the sharpness β of (1/β)·ln(1 + e^(βx)) (1). */
   beta?: number;
   /** selu (1.05070…). */
   gamma?: number;
-  /** gelu: 'none' (exact erf form, default) or 'tanh'. */
-  approximate?: 'none' | 'tanh';
+  /** gelu: 'none' (exact erf form, default) or 'tanh'; Keras's `false`/`true` mean the same. */
+  approximate?: 'none' | 'tanh' | boolean;
   /** clip: lower bound (−Infinity). */
   min?: number;
   /** clip: upper bound (+Infinity). */
   max?: number;
   /** prelu: one slope, or one per channel (broadcast along the last axis). */
   slope?: number | ArrayLike<number>;
+  /** softplus: x itself where βx > threshold (+Infinity: never). PyTorch Threshold: the threshold. */
+  threshold?: number;
+  /** PyTorch leaky_relu / LeakyReLU, Keras 3 leaky_relu / LeakyReLU: the slope below 0 (= alpha). */
+  negative_slope?: number;
+  /** PyTorch hardtanh: lower bound (= min, −1). */
+  min_val?: number;
+  /** PyTorch hardtanh: upper bound (= max, 1). */
+  max_val?: number;
+  /** PyTorch Threshold: the output below the threshold; only 0 maps onto thresholdedRelu. */
+  value?: number;
+  /** PyTorch prelu: the slopes (= slope). */
+  weight?: number | ArrayLike<number>;
+  /** Keras 2 ThresholdedReLU: the threshold (= alpha, 1). */
+  theta?: number;
+  /** softmax / logSoftmax: only −1 (the last axis) — ONNX and Keras spell it axis, PyTorch dim. */
+  axis?: number;
+  /** softmax / logSoftmax: only −1 (the last axis), PyTorch's spelling. */
+  dim?: number;
 }
-
-/** An activation as written in a model spec: a name, or a name with parameters. */
-export type ActivationSpec = ActivationName | (ActivationParams & { name: ActivationName | string }) | string;
 
 /** A resolved activation: the kernel kind and its two scalar parameters. */
 export interface ResolvedActivation {
+  /** The canonical activation computed (a framework spelling resolves to one of these). */
   readonly name: ActivationName;
+  /** The name as it was written (`'Hardsigmoid'`, `'hard_swish'`, `'relu'`, …). */
+  readonly spelling: string;
   readonly kind: number;
   readonly a: number;
   readonly b: number;
   /** PReLU slopes (length 1 or the channel count). */
   readonly slope?: Float32Array;
-  /** The parameters as given, with defaults filled in (for summaries and JSON). */
+  /** The canonical activation's parameters under simdnn's names, defaults filled in (for summaries
+   *  and JSON): `{ name, ...params }` written back is the same function under any spelling. */
   readonly params: Readonly<ActivationParams>;
 }
 
 const SELU_ALPHA = 1.67326319217681884765625;
 const SELU_GAMMA = 1.05070102214813232421875;
 
-/** name → the parameters it accepts and their defaults. */
-const PARAMS: Record<ActivationName, Partial<Record<keyof ActivationParams, unknown>>> = {
-  linear: {}, step: {}, relu: {}, relu6: {},
-  leakyRelu: { alpha: 0.01 },
-  prelu: { slope: undefined },
-  elu: { alpha: 1 },
-  selu: { alpha: SELU_ALPHA, gamma: SELU_GAMMA },
-  celu: { alpha: 1 },
-  gelu: { approximate: 'none' },
-  silu: {}, mish: {}, sigmoid: {},
-  hardSigmoid: { alpha: 0.2, beta: 0.5 },
-  hardSwish: {}, tanh: {}, softplus: {}, softsign: {},
-  thresholdedRelu: { alpha: 1 },
-  clip: { min: -Infinity, max: Infinity },
-  exp: {}, erf: {}, sign: {}, softmax: {}, logSoftmax: {},
-};
+// ---------------------------------------------------------------------------------------------
+// The spellings. Each exact spelling names one definition; a definition is shared by the spellings
+// that mean exactly the same function with the same defaults and parameters.
 
-/** Every public activation name. */
-export const ACTIVATION_NAMES = Object.keys(PARAMS) as ActivationName[];
+/** A parameter under simdnn's name: what the kernels and `ResolvedActivation.params` use. */
+type Param =
+  | 'alpha' | 'beta' | 'gamma' | 'approximate' | 'min' | 'max' | 'slope' | 'threshold' | 'axis' | 'value';
 
-/** Lower-case, separator-free spellings → canonical name (Keras, PyTorch and ONNX spellings too). */
-const ALIASES: Record<string, ActivationName> = {
-  identity: 'linear', none: 'linear', heaviside: 'step', swish: 'silu', exponential: 'exp',
-  hardtanh: 'clip',
-};
-for (const name of ACTIVATION_NAMES) ALIASES[name.toLowerCase()] = name;
+interface Definition {
+  /** The canonical activation it computes. */
+  readonly name: ActivationName;
+  /** The function with its defaults, for messages ("x/6 + 1/2, clipped to [0, 1]"). */
+  readonly about: string;
+  /** Accepted parameter names (the framework's first, then simdnn's) → the parameter each sets. */
+  readonly params: { readonly [given: string]: Param };
+  /** Defaults where this spelling's framework differs from simdnn's canonical defaults. */
+  readonly defaults?: { readonly [P in Param]?: number };
+  /** Parameters that must be given (one of their names each) ... */
+  readonly requires?: readonly Param[];
+  /** ... and the message when one is missing (after "<spelling>: " or "'<spelling>' is ambiguous: "). */
+  readonly missing?: string;
+  /** True when the spelling means different functions in different frameworks: `missing` then
+   *  says which, and the parameters in `requires` pick one. */
+  readonly ambiguous?: boolean;
+}
 
-/** Resolve a user-facing activation name (any case, `_`/`-` ignored) to its canonical name. */
-export function canonicalActivation(name: unknown): ActivationName {
+const def = <const D extends Definition>(d: D): D => d;
+
+const LINEAR = def({ name: 'linear', about: 'x', params: {} });
+const STEP = def({ name: 'step', about: 'x > 0 ? 1 : 0', params: {} });
+const RELU = def({ name: 'relu', about: 'max(0, x)', params: {} });
+const RELU6 = def({ name: 'relu6', about: 'min(max(0, x), 6)', params: {} });
+const LEAKY_RELU = def({ name: 'leakyRelu', about: 'x < 0 ? αx : x, α = 0.01', params: { alpha: 'alpha' } });
+const PRELU = def({
+  name: 'prelu', about: 'x < 0 ? slope·x : x, slope per channel', params: { slope: 'slope', weight: 'slope' },
+  requires: ['slope'],
+});
+const ELU = def({ name: 'elu', about: 'x > 0 ? x : α(eˣ − 1), α = 1', params: { alpha: 'alpha' } });
+const SELU = def({ name: 'selu', about: 'γ·(x > 0 ? x : α(eˣ − 1)), α = 1.6732632, γ = 1.0507010', params: { alpha: 'alpha', gamma: 'gamma' } });
+const CELU = def({ name: 'celu', about: 'max(0, x) + min(0, α(e^(x/α) − 1)), α = 1', params: { alpha: 'alpha' } });
+const GELU = def({ name: 'gelu', about: "x·Φ(x) (approximate: 'none'), or its tanh form", params: { approximate: 'approximate' } });
+const SILU = def({ name: 'silu', about: 'x·sigmoid(x)', params: {} });
+const MISH = def({ name: 'mish', about: 'x·tanh(softplus(x))', params: {} });
+const SIGMOID = def({ name: 'sigmoid', about: '1/(1 + e⁻ˣ)', params: {} });
+const HARD_SIGMOID = def({
+  name: 'hardSigmoid', about: 'max(0, min(1, αx + β)), α = 0.2, β = 0.5 (ONNX)', params: { alpha: 'alpha', beta: 'beta' },
+});
+const HARD_SWISH = def({ name: 'hardSwish', about: 'x·relu6(x + 3)/6', params: {} });
+const TANH = def({ name: 'tanh', about: 'tanh(x)', params: {} });
+const SOFTPLUS = def({
+  name: 'softplus', about: '(1/β)·ln(1 + e^(βx)), β = 1; x where βx > threshold', params: { beta: 'beta', threshold: 'threshold' },
+});
+const SOFTSIGN = def({ name: 'softsign', about: 'x/(1 + |x|)', params: {} });
+const THRESHOLDED_RELU = def({
+  name: 'thresholdedRelu', about: 'x > α ? x : 0, α = 1', params: { alpha: 'alpha', theta: 'alpha' },
+});
+const CLIP = def({ name: 'clip', about: 'min(max(x, min), max), unbounded by default', params: { min: 'min', max: 'max' } });
+const EXP = def({ name: 'exp', about: 'eˣ', params: {} });
+const ERF = def({ name: 'erf', about: 'erf(x)', params: {} });
+const SIGN = def({ name: 'sign', about: '−1, 0 or 1', params: {} });
+const SOFTMAX = def({ name: 'softmax', about: 'softmax over the last axis', params: { axis: 'axis', dim: 'axis' } });
+const LOG_SOFTMAX = def({ name: 'logSoftmax', about: 'log-softmax over the last axis', params: { axis: 'axis', dim: 'axis' } });
+
+// Framework spellings whose defaults differ from simdnn's canonical ones.
+const TORCH_HARDSIGMOID = def({
+  name: 'hardSigmoid', about: 'max(0, min(1, x/6 + 1/2)) (PyTorch)', params: {}, defaults: { alpha: 1 / 6, beta: 0.5 },
+});
+const KERAS_HARD_SIGMOID = def({
+  name: 'hardSigmoid', about: 'Keras: 0.2x + 0.5 before Keras 3, x/6 + 1/2 from Keras 3 (clipped to [0, 1])',
+  params: { alpha: 'alpha', beta: 'beta' }, requires: ['alpha'], ambiguous: true,
+  missing: 'Keras 3 (TensorFlow ≥ 2.16) uses x/6 + 1/2, Keras 2 (tf.keras, TensorFlow ≤ 2.15) 0.2x + 0.5, both clipped to [0, 1]; ' +
+    'pass { alpha: 1/6 } or { alpha: 0.2 } (beta defaults to 0.5)',
+});
+const HARDTANH = def({
+  name: 'clip', about: 'min(max(x, min_val), max_val), min_val = −1, max_val = 1',
+  params: { min_val: 'min', max_val: 'max', min: 'min', max: 'max' }, defaults: { min: -1, max: 1 },
+});
+const LEAKY_RELU_FN = def({
+  name: 'leakyRelu', about: "x < 0 ? negative_slope·x : x (PyTorch's default slope 0.01, Keras 3's 0.2)",
+  params: { negative_slope: 'alpha', alpha: 'alpha' }, requires: ['alpha'], ambiguous: true,
+  missing: "PyTorch's leaky_relu defaults to negative_slope 0.01, Keras 3's to 0.2; pass { negative_slope } (or { alpha })",
+});
+const LEAKY_RELU_LAYER = def({
+  name: 'leakyRelu', about: "x < 0 ? negative_slope·x : x (PyTorch's default slope 0.01, Keras's 0.3)",
+  params: { negative_slope: 'alpha', alpha: 'alpha' }, requires: ['alpha'], ambiguous: true,
+  missing: "PyTorch's nn.LeakyReLU defaults to negative_slope 0.01, Keras's LeakyReLU layer to 0.3 (alpha in tf.keras, " +
+    'negative_slope in Keras 3); pass { negative_slope } or { alpha }',
+});
+const TORCH_THRESHOLD = def({
+  name: 'thresholdedRelu', about: 'x > threshold ? x : value (PyTorch; value must be 0)',
+  params: { threshold: 'alpha', value: 'value', alpha: 'alpha' }, requires: ['alpha', 'value'],
+  missing: "PyTorch's Threshold has no defaults: pass { threshold, value: 0 }",
+});
+
+/**
+ * Every accepted spelling, matched exactly (case and separators count), and what it means.
+ * simdnn's canonical names keep ONNX semantics; a framework's spelling means what that framework
+ * means (README.aliases.md lists them with their sources).
+ */
+const SPELLINGS = {
+  // simdnn's canonical names
+  linear: LINEAR, step: STEP, relu: RELU, relu6: RELU6, leakyRelu: LEAKY_RELU, prelu: PRELU, elu: ELU,
+  selu: SELU, celu: CELU, gelu: GELU, silu: SILU, mish: MISH, sigmoid: SIGMOID, hardSigmoid: HARD_SIGMOID,
+  hardSwish: HARD_SWISH, tanh: TANH, softplus: SOFTPLUS, softsign: SOFTSIGN, thresholdedRelu: THRESHOLDED_RELU,
+  clip: CLIP, exp: EXP, erf: ERF, sign: SIGN, softmax: SOFTMAX, logSoftmax: LOG_SOFTMAX,
+  // simdnn's older aliases
+  none: LINEAR, heaviside: STEP,
+  // ONNX operators
+  Relu: RELU, LeakyRelu: LEAKY_RELU, PRelu: PRELU, Elu: ELU, Selu: SELU, Celu: CELU, Gelu: GELU, Mish: MISH,
+  Sigmoid: SIGMOID, HardSigmoid: HARD_SIGMOID, HardSwish: HARD_SWISH, Tanh: TANH, Softplus: SOFTPLUS,
+  Softsign: SOFTSIGN, ThresholdedRelu: THRESHOLDED_RELU, Clip: CLIP, Exp: EXP, Erf: ERF, Sign: SIGN,
+  Softmax: SOFTMAX, LogSoftmax: LOG_SOFTMAX, Identity: LINEAR,
+  // PyTorch modules (torch.nn) and functions (torch.nn.functional) not spelt as above
+  ReLU: RELU, ReLU6: RELU6, PReLU: PRELU, ELU: ELU, SELU: SELU, CELU: CELU, GELU: GELU, SiLU: SILU,
+  hardsigmoid: TORCH_HARDSIGMOID, Hardsigmoid: TORCH_HARDSIGMOID, hardswish: HARD_SWISH, Hardswish: HARD_SWISH,
+  hardtanh: HARDTANH, Hardtanh: HARDTANH, leaky_relu: LEAKY_RELU_FN, LeakyReLU: LEAKY_RELU_LAYER,
+  threshold: TORCH_THRESHOLD, Threshold: TORCH_THRESHOLD, log_softmax: LOG_SOFTMAX,
+  // Keras (activation strings and layers) not spelt as above
+  swish: SILU, hard_silu: HARD_SWISH, hard_swish: HARD_SWISH, hard_sigmoid: KERAS_HARD_SIGMOID,
+  hard_tanh: HARDTANH, exponential: EXP, ThresholdedReLU: THRESHOLDED_RELU,
+  // scikit-learn MLP activations
+  identity: LINEAR, logistic: SIGMOID,
+} as const satisfies Record<string, Definition>;
+
+type Spellings = typeof SPELLINGS;
+
+/** Every accepted spelling other than the canonical names. */
+export type ActivationAlias = Exclude<keyof Spellings, ActivationName>;
+
+/** Every accepted spelling: a canonical name or an alias. */
+export type KnownActivation = ActivationName | ActivationAlias;
+
+/** Every canonical activation name. */
+export const ACTIVATION_NAMES = (Object.keys(ACTIVATION_KINDS) as Array<keyof typeof ACTIVATION_KINDS>)
+  .filter((n): n is ActivationName => n !== 'geluTanh');
+
+/** Every accepted spelling other than the canonical names (exact case). */
+export const ACTIVATION_ALIASES = (Object.keys(SPELLINGS) as KnownActivation[])
+  .filter((n): n is ActivationAlias => !Object.hasOwn(ACTIVATION_KINDS, n));
+
+/** Exact spelling → definition. A Map: user strings such as 'constructor' find nothing. */
+const EXACT: ReadonlyMap<string, Definition> = new Map(Object.entries(SPELLINGS));
+
+/** The loose form of a spelling: lower case, `_`, `-` and spaces removed. */
+const loosen = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');
+
+/** Loose form → the exact spellings with that form. */
+const LOOSE = new Map<string, string[]>();
+for (const spelling of EXACT.keys()) {
+  const key = loosen(spelling);
+  LOOSE.set(key, [...(LOOSE.get(key) ?? []), spelling]);
+}
+
+/**
+ * Find a spelling's definition. An exact spelling is used as is. Otherwise the name is compared
+ * with case and `_`/`-`/spaces ignored, and accepted only when every spelling it could be shares one
+ * definition ('RELU', 'Log_Softmax', 'HardTanh'); where they differ ('HARDSIGMOID': PyTorch's x/6 + 1/2
+ * or ONNX's 0.2x + 0.5?) it is UNKNOWN_ACTIVATION, naming the exact spellings to choose from.
+ */
+function lookup(name: unknown): Definition {
   if (typeof name !== 'string') {
-    throw new SimdnnError('UNKNOWN_ACTIVATION', `activation must be a name such as 'relu', received ${describe(name)}`);
+    throw new SimdnnError('UNKNOWN_ACTIVATION', `activation must be a name such as 'relu', received ${safeDescribe(name)}`);
   }
-  const found = ALIASES[name.toLowerCase().replace(/[_\-\s]/g, '')];
-  if (!found) {
+  const exact = EXACT.get(name);
+  if (exact) return exact;
+  const candidates = LOOSE.get(loosen(name)) ?? [];
+  const defs = new Set(candidates.map((s) => EXACT.get(s)!));
+  if (defs.size === 1) return [...defs][0]!;
+  if (defs.size > 1) {
+    const groups = [...defs].map((d) => {
+      const spellings = candidates.filter((s) => EXACT.get(s) === d).map((s) => `'${s}'`).join(', ');
+      return `${spellings}: ${d.about}`;
+    });
     throw new SimdnnError(
       'UNKNOWN_ACTIVATION',
-      `unknown activation '${name}'; expected one of: ${ACTIVATION_NAMES.join(', ')}`,
+      `unknown activation '${name}': spellings that differ from it only in case or separators mean different ` +
+        `functions (${groups.join('; ')}); write one of them exactly`,
     );
   }
-  return found;
+  throw new SimdnnError(
+    'UNKNOWN_ACTIVATION',
+    `unknown activation '${name}'; expected one of: ${ACTIVATION_NAMES.join(', ')} (or a Keras, PyTorch, ONNX or scikit-learn spelling)`,
+  );
+}
+
+/** The canonical name a spelling resolves to (throws UNKNOWN_ACTIVATION). */
+export function canonicalActivation(name: unknown): ActivationName {
+  return lookup(name).name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types per spelling, derived from SPELLINGS.
+
+/** The value each parameter takes. */
+interface ParamValue {
+  alpha: number; beta: number; gamma: number; min: number; max: number; threshold: number;
+  approximate: 'none' | 'tanh' | boolean; slope: number | ArrayLike<number>; axis: -1; value: 0;
+}
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The accepted names that set parameter C. */
+type NamesOf<P, C> = { [K in keyof P]-?: P[K] extends C ? K : never }[keyof P];
+/** Exactly one of the names in Keys, holding a V. */
+type OneOf<Keys extends PropertyKey, V> = { [K in Keys]: { [Q in K]: V } & { [Q in Exclude<Keys, K>]?: never } }[Keys];
+type RequireAll<P, R> = R extends readonly [infer H extends Param, ...infer T]
+  ? OneOf<NamesOf<P, H>, ParamValue[H]> & RequireAll<P, T>
+  : unknown;
+type Required<D> = D extends { readonly requires: readonly (infer R)[] } ? R : never;
+type ParamsOfDefinition<D> = D extends { readonly params: infer P }
+  ? Simplify<{ -readonly [K in keyof P as P[K] extends Required<D> ? never : K]?: P[K] extends Param ? ParamValue[P[K]] : never } &
+    (D extends { readonly requires: infer R } ? RequireAll<P, R> : unknown)>
+  : never;
+
+/**
+ * The parameter object a spelling takes (`ParamsOf<'Hardtanh'>` is `{ min_val?, max_val?, min?, max? }`;
+ * an ambiguous spelling requires its deciding parameter). A widened `string` gets the loose
+ * `ActivationParams` (checked at run time).
+ */
+export type ParamsOf<N> = N extends KnownActivation
+  ? ParamsOfDefinition<Spellings[N]>
+  : N extends string ? ActivationParams : never;
+
+/** An activation with parameters: `{ name, ...params }`, discriminated on `name`, for every spelling. */
+export type ActivationObject = { [N in KnownActivation]: Simplify<{ name: N } & ParamsOf<N>> }[KnownActivation];
+
+/** An activation as written in a model spec: a known spelling, or one with its parameters. */
+export type ActivationSpec = KnownActivation | ActivationObject;
+
+/** The expected object for spelling N (what a checked object with a wrong parameter is shown against). */
+type ExpectedObject<N extends KnownActivation> = Simplify<{ name: N } & ParamsOf<N>>;
+
+type CheckedName<S extends string> = string extends S
+  ? S
+  : [S] extends [KnownActivation] ? S : `unknown activation '${S}'`;
+
+type CheckedObject<S> = S extends { readonly name: infer N }
+  ? N extends string
+    ? string extends N
+      ? S
+      : [N] extends [KnownActivation]
+        ? [Exclude<keyof S, 'name' | keyof ParamsOf<N>>] extends [never]
+          ? S extends ExpectedObject<N> ? S : ExpectedObject<N>
+          : ExpectedObject<N>
+        : { name: `unknown activation '${N}'` }
+    : never
+  : never;
+
+/**
+ * A compile-time check for generic call sites:
+ * `function activate<const S extends string | { readonly name: string }>(spec: CheckedActivation<S>)`.
+ * It is S when S is a known spelling, a valid `{ name, ...params }` object, or a widened `string` (a
+ * dynamic name or a JSON-imported spec, validated at run time); for a string literal that is no known
+ * spelling it is the type `"unknown activation '<S>'"`, and for an object with a wrong or unknown
+ * parameter it is the expected object type, so the compiler's message points at the problem.
+ * Unions are checked member by member (`CheckedActivation<ActivationSpec>` is ActivationSpec).
+ */
+export type CheckedActivation<S> = [S] extends [string] ? CheckedName<S & string> : CheckedMember<S>;
+
+/** A union mixing names and objects, member by member. (Not the top level: a distributive
+ *  conditional there loses `const` inference of object literals, and every object would pass.) */
+type CheckedMember<S> = S extends string ? CheckedName<S> : CheckedObject<S>;
+
+// ---------------------------------------------------------------------------------------------
+// Resolution.
+
+/** describe() that cannot run user code into an exception (a getter on `constructor`, a Proxy). */
+function safeDescribe(value: unknown): string {
+  try {
+    return describe(value);
+  } catch {
+    return typeof value;
+  }
+}
+
+/** Run `read` (which reads user objects); anything it throws other than a SimdnnError becomes
+ *  INVALID_ARGUMENT with the original as its cause. */
+function reading<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SimdnnError) throw err;
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new SimdnnError('INVALID_ARGUMENT', `${what} threw ${text}`, { cause: err });
+  }
+}
+
+/** The object's own enumerable string-keyed properties, each read exactly once: validation and use
+ *  then see the same values (a getter cannot answer one to the check and another to the kernel). */
+function snapshot(obj: object, what: string): Map<string, unknown> {
+  return reading(`reading ${what}`, () => {
+    const out = new Map<string, unknown>();
+    for (const key of Object.keys(obj)) out.set(key, (obj as Record<string, unknown>)[key]);
+    return out;
+  });
+}
+
+/** How a value is written in a hint: `0.2`, `'tanh'`, `[…]`. */
+function literal(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return `'${value.length > 20 ? value.slice(0, 20) + '…' : value}'`;
+  return '…';
 }
 
 function num(name: string, key: string, value: unknown, finite: boolean): number {
@@ -97,79 +380,163 @@ function num(name: string, key: string, value: unknown, finite: boolean): number
   if (typeof value !== 'number' || Number.isNaN(value) || (finite && !Number.isFinite(Math.fround(value)))) {
     throw new SimdnnError(
       'INVALID_PARAMETER',
-      `${name}: parameter '${key}' must be a ${finite ? 'finite number within the float32 range (|v| ≤ 3.4028234663852886e38)' : 'number'}, received ${describe(value)}`,
+      `${name}: parameter '${key}' must be a ${finite ? 'finite number within the float32 range (|v| ≤ 3.4028234663852886e38)' : 'number'}, received ${safeDescribe(value)}`,
     );
   }
   return value;
 }
 
 /**
- * Validate an activation and its parameters and resolve it for the kernels.
- * `spec` is a name or `{ name, ...params }`; `params` (for the method form) are merged over it.
+ * softplus: a threshold at or above this never changes a float32 result, so the kernel gets
+ * +Infinity (its fast path when β = 1). Where βx > t ≥ 16, ln(1 + e^(βx))/β = x + δ with
+ * δ ≤ e^(−βx)/β, so δ/x ≤ e^(−t)/t ≤ 7e-9, below half an ulp of x (≥ 2^−25·x = 3e-8): x + δ rounds
+ * to x, which is what the threshold returns. PyTorch's default threshold 20 is therefore exact too.
  */
-export function resolveActivation(spec: unknown, params?: ActivationParams): ResolvedActivation {
+const SOFTPLUS_THRESHOLD_NEVER_MATTERS = 16;
+
+/**
+ * Validate an activation and its parameters and resolve it for the kernels.
+ * `spec` is a spelling or `{ name, ...params }`; `params` (for the method form) are merged over it.
+ * Each spelling accepts simdnn's parameter names and, for a framework's spelling, that framework's
+ * names for the same parameters; two names for one parameter, an unknown name or a missing
+ * required one are INVALID_PARAMETER: nothing is silently ignored.
+ */
+export function resolveActivation(spec: unknown, params?: unknown): ResolvedActivation {
   let rawName: unknown = spec;
-  let given: Record<string, unknown> = {};
-  if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
-    ({ name: rawName, ...given } = spec as Record<string, unknown>);
+  let given = new Map<string, unknown>();
+  if (reading('reading the activation', () => spec !== null && typeof spec === 'object' && !Array.isArray(spec))) {
+    given = snapshot(spec as object, 'the activation spec');
+    rawName = given.get('name');
+    given.delete('name');
   }
+  const d = lookup(rawName);
+  const spelling = rawName as string;
+  const accepted = Object.keys(d.params);
   if (params !== undefined) {
-    if (params === null || typeof params !== 'object') {
-      throw new SimdnnError('INVALID_PARAMETER', `activation parameters must be an object, received ${describe(params)}`);
-    }
-    given = { ...given, ...(params as Record<string, unknown>) };
-  }
-  const name = canonicalActivation(rawName);
-  const accepted = PARAMS[name];
-  for (const key of Object.keys(given)) {
-    if (!(key in accepted)) {
-      const list = Object.keys(accepted);
+    if (params === null || typeof params !== 'object' || reading('reading the parameters', () => Array.isArray(params))) {
+      const hint = accepted.length
+        ? `parameters are an object: { ${accepted[0]}: ${literal(params)} }`
+        : `${spelling} takes no parameters`;
       throw new SimdnnError(
         'INVALID_PARAMETER',
-        `${name}: unknown parameter '${key}'; expected ${list.length ? list.join(', ') : 'no parameters'}`,
+        `${spelling}: parameters must be an object, received ${safeDescribe(params)} (${hint})`,
       );
     }
+    for (const [k, v] of snapshot(params, `${spelling}'s parameters`)) given.set(k, v);
   }
-  // An explicit `undefined` (a forwarded optional option) means the default.
-  for (const key of Object.keys(given)) if (given[key] === undefined) delete given[key];
-  const p = { ...accepted, ...given } as Record<string, unknown>;
+
+  // Given names → the parameters they set (an explicit `undefined` means the default).
+  const set = new Map<Param, { key: string; value: unknown }>();
+  for (const [key, value] of given) {
+    if (!Object.hasOwn(d.params, key)) {
+      throw new SimdnnError(
+        'INVALID_PARAMETER',
+        `${spelling}: unknown parameter '${key}'; expected ${accepted.length ? accepted.join(', ') : 'no parameters'}`,
+      );
+    }
+    if (value === undefined) continue;
+    const param = d.params[key]!;
+    const other = set.get(param);
+    if (other) {
+      throw new SimdnnError(
+        'INVALID_PARAMETER',
+        `${spelling}: '${other.key}' and '${key}' are two names for one parameter; pass one of them`,
+      );
+    }
+    set.set(param, { key, value });
+  }
+  for (const param of d.requires ?? []) {
+    if (set.has(param) || param === 'slope') continue; // prelu's slope: toSlope says what it takes
+    throw new SimdnnError('INVALID_PARAMETER', d.ambiguous ? `'${spelling}' is ambiguous: ${d.missing}` : `${spelling}: ${d.missing}`);
+  }
+
+  /** The value of parameter p and the name to report it under. */
+  const arg = (p: Param, fallback: unknown): [string, unknown] => {
+    const g = set.get(p);
+    if (g) return [g.key, g.value];
+    const dflt = d.defaults?.[p];
+    return [p, dflt !== undefined ? dflt : fallback];
+  };
+  const number = (p: Param, fallback: number, finite = true) => num(spelling, ...arg(p, fallback), finite);
+
+  const name = d.name;
   const filled: ActivationParams = {};
   let kind: number = ACTIVATION_KINDS[name];
   let a = 0;
   let b = 0;
   let slope: Float32Array | undefined;
   switch (name) {
-    case 'leakyRelu': case 'elu': case 'thresholdedRelu':
-      a = filled.alpha = num(name, 'alpha', p.alpha, true);
+    case 'leakyRelu':
+      a = filled.alpha = number('alpha', 0.01);
       break;
+    case 'elu':
+      a = filled.alpha = number('alpha', 1);
+      break;
+    case 'thresholdedRelu': {
+      a = filled.alpha = number('alpha', 1);
+      if (set.has('value')) {
+        const [key, v] = arg('value', 0);
+        if (v !== 0) {
+          throw new SimdnnError(
+            'INVALID_PARAMETER',
+            `${spelling}: parameter '${key}' must be 0 (simdnn's thresholdedRelu outputs 0 at or below the threshold), received ${safeDescribe(v)}`,
+          );
+        }
+      }
+      break;
+    }
     case 'celu':
-      a = filled.alpha = num(name, 'alpha', p.alpha, true);
-      if (a === 0) throw new SimdnnError('INVALID_PARAMETER', `celu: parameter 'alpha' must be non-zero, received 0`);
+      a = filled.alpha = number('alpha', 1);
+      if (a === 0) throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${arg('alpha', 1)[0]}' must be non-zero, received 0`);
       break;
     case 'selu':
-      a = filled.alpha = num(name, 'alpha', p.alpha, true);
-      b = filled.gamma = num(name, 'gamma', p.gamma, true);
+      a = filled.alpha = number('alpha', SELU_ALPHA);
+      b = filled.gamma = number('gamma', SELU_GAMMA);
       break;
     case 'hardSigmoid':
-      a = filled.alpha = num(name, 'alpha', p.alpha, true);
-      b = filled.beta = num(name, 'beta', p.beta, true);
+      a = filled.alpha = number('alpha', 0.2);
+      b = filled.beta = number('beta', 0.5);
       break;
     case 'clip':
-      a = filled.min = num(name, 'min', p.min, false);
-      b = filled.max = num(name, 'max', p.max, false);
+      a = filled.min = number('min', -Infinity, false);
+      b = filled.max = number('max', Infinity, false);
       break;
-    case 'gelu':
-      if (p.approximate !== 'none' && p.approximate !== 'tanh') {
+    case 'softplus': {
+      const beta = filled.beta = number('beta', 1);
+      if (!(beta > 0)) {
+        throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${arg('beta', 1)[0]}' must be positive, received ${safeDescribe(beta)}`);
+      }
+      const threshold = filled.threshold = number('threshold', Infinity, false);
+      a = beta;
+      b = threshold >= SOFTPLUS_THRESHOLD_NEVER_MATTERS ? Infinity : threshold;
+      break;
+    }
+    case 'gelu': {
+      const [key, v] = arg('approximate', 'none');
+      const approximate = v === true ? 'tanh' : v === false ? 'none' : v;
+      if (approximate !== 'none' && approximate !== 'tanh') {
         throw new SimdnnError(
           'INVALID_PARAMETER',
-          `gelu: parameter 'approximate' must be 'none' or 'tanh', received ${describe(p.approximate)}`,
+          `${spelling}: parameter '${key}' must be 'none' or 'tanh', received ${safeDescribe(v)} (Keras's false and true are accepted too)`,
         );
       }
-      filled.approximate = p.approximate;
-      if (p.approximate === 'tanh') kind = ACTIVATION_KINDS.geluTanh;
+      filled.approximate = approximate;
+      if (approximate === 'tanh') kind = ACTIVATION_KINDS.geluTanh;
       break;
-    case 'prelu':
-      slope = toSlope(p.slope);
+    }
+    case 'softmax': case 'logSoftmax': {
+      const [key, v] = arg('axis', -1);
+      if (v !== -1) {
+        throw new SimdnnError(
+          'INVALID_PARAMETER',
+          `${spelling}: parameter '${key}' must be -1 (simdnn normalises the last axis), received ${safeDescribe(v)}`,
+        );
+      }
+      break;
+    }
+    case 'prelu': {
+      const [key, v] = arg('slope', undefined);
+      slope = toSlope(v, spelling, key);
       filled.slope = Array.from(slope);
       if (slope.length === 1) {
         // One shared slope is a leaky ReLU: use its fused, broadcast-free kernel.
@@ -178,29 +545,45 @@ export function resolveActivation(spec: unknown, params?: ActivationParams): Res
         slope = undefined;
       }
       break;
+    }
     default:
       break;
   }
-  return { name, kind, a: Math.fround(a), b: Math.fround(b), slope, params: filled };
+  return { name, spelling, kind, a: Math.fround(a), b: Math.fround(b), slope, params: filled };
 }
 
-function toSlope(value: unknown): Float32Array {
+/** Slopes beyond this many are refused (a layer has at most 2^24 units). */
+const MAX_SLOPES = 2 ** 24;
+
+/** A PReLU slope as float32, each element read once (see snapshot). */
+function toSlope(value: unknown, name: string, key: string): Float32Array {
   if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
-    throw new SimdnnError('INVALID_PARAMETER', `prelu: 'slope' must hold numbers, received ${describe(value)} (BigInt values)`);
+    throw new SimdnnError('INVALID_PARAMETER', `${name}: '${key}' must hold numbers, received ${safeDescribe(value)} (BigInt values)`);
   }
-  let out: Float32Array;
-  if (typeof value === 'number') out = Float32Array.of(value);
-  else if (value instanceof Float32Array) out = value.slice();
-  else if (Array.isArray(value) || ArrayBuffer.isView(value)) out = Float32Array.from(value as ArrayLike<number>);
-  else {
+  let items: unknown[];
+  if (typeof value === 'number') items = [value];
+  else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    // A typed array's elements are plain data: no getter can run.
+    items = Array.from({ length: (value as unknown as ArrayLike<number>).length }, (_, i) => (value as unknown as ArrayLike<number>)[i]);
+  } else if (reading(`reading '${key}'`, () => Array.isArray(value))) {
+    items = reading(`reading '${key}'`, () => {
+      const arr = value as unknown[];
+      const n = arr.length;
+      if (!(n <= MAX_SLOPES)) {
+        throw new SimdnnError('INVALID_PARAMETER', `${name}: '${key}' has ${n} values; at most ${MAX_SLOPES} are supported`);
+      }
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = arr[i];
+      return out;
+    });
+  } else {
     throw new SimdnnError(
       'INVALID_PARAMETER',
-      `prelu: parameter 'slope' (a number or an array of per-channel slopes) is required, received ${describe(value)}`,
+      `${name}: parameter '${key}' (a number or an array of per-channel slopes) is required, received ${safeDescribe(value)}`,
     );
   }
-  if (out.length === 0 || Array.prototype.some.call(value, (v: unknown) => typeof v !== 'number') ||
-      !out.every(Number.isFinite)) {
-    throw new SimdnnError('INVALID_PARAMETER', `prelu: 'slope' must hold one or more finite numbers, received ${describe(value)}`);
+  if (items.length === 0 || items.length > MAX_SLOPES || !items.every((v) => typeof v === 'number' && Number.isFinite(Math.fround(v)))) {
+    throw new SimdnnError('INVALID_PARAMETER', `${name}: '${key}' must hold one or more finite numbers, received ${safeDescribe(value)}`);
   }
-  return out;
+  return Float32Array.from(items as number[]);
 }

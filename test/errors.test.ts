@@ -56,7 +56,7 @@ const ROWS: Row[] = [
   ['init({ wasm: a missing file })', () => createRuntime({ simd: SIMD, wasm: IN_BROWSER ? '/no/such/simdnn.wasm' : '/no/such/dir/simdnn.wasm' }), 'WASM_LOAD_FAILED', /could not load .*no\/such.*simdnn\.wasm/],
 
   // ---- activate and the named methods
-  ['activate("relux")', (c) => c.nn.activate('relux', x3()), 'UNKNOWN_ACTIVATION', /unknown activation 'relux'; expected one of: linear, step, relu/],
+  ['activate("relux")', (c) => c.nn.activate('relux' as never, x3()), 'UNKNOWN_ACTIVATION', /unknown activation 'relux'; expected one of: linear, step, relu/],
   ['activate(42)', (c) => c.nn.activate(42 as never, x3()), 'UNKNOWN_ACTIVATION', /activation must be a name such as 'relu', received number 42/],
   ['activate(null)', (c) => c.nn.activate(null as never, x3()), 'UNKNOWN_ACTIVATION', /must be a name .*received null/],
   ['activate({ alpha: 1 }) (no name)', (c) => c.nn.activate({ alpha: 1 } as never, x3()), 'UNKNOWN_ACTIVATION', /must be a name .*received undefined/],
@@ -364,10 +364,10 @@ describe(`bad inputs: every entry point throws SimdnnError with a stable code ($
 });
 
 const WHEN: Record<ErrorCode, string> = {
-  INVALID_ARGUMENT: 'An argument has the wrong type or value: `x`/`out` not a Float32Array, `batch` or `cols` not an integer in range, bad `init()` options (`simd`, `maximumMemory`, `wasm` of the wrong type)',
+  INVALID_ARGUMENT: 'An argument has the wrong type or value: `x`/`out` not a Float32Array, `batch` or `cols` not an integer in range, bad `init()` options (`simd`, `maximumMemory`, `wasm` of the wrong type), an activation spec or parameters object whose getter or Proxy trap threw (the error is its `cause`)',
   SHAPE_MISMATCH: "A length does not fit the operation: input ≠ batch × inputs, `out` of the wrong length, softmax input not a whole number of rows, a prelu slope that does not divide the input (or match the layer's units), a layer's `inputs` ≠ the previous layer's units",
-  UNKNOWN_ACTIVATION: 'The activation is not a name simdnn knows (any case; `_`/`-` ignored; Keras/PyTorch/ONNX aliases accepted)',
-  INVALID_PARAMETER: 'An activation parameter is unknown for that activation, missing (prelu `slope`), not a finite number, or out of range (celu `alpha` 0, gelu `approximate`)',
+  UNKNOWN_ACTIVATION: "The activation is not a spelling simdnn knows: its own names and the Keras, PyTorch, ONNX and scikit-learn spellings match exactly; another case or `_`/`-` is accepted only where every spelling it could be means one function (not 'HARDSIGMOID': PyTorch's x/6 + 1/2 or ONNX's 0.2x + 0.5?)",
+  INVALID_PARAMETER: "An activation parameter is unknown for that spelling, given under two names, missing (prelu `slope`; the deciding parameter of an ambiguous spelling: `hard_sigmoid` alpha, `leaky_relu`/`LeakyReLU` negative_slope), not a finite number, or out of range (celu `alpha` 0, softplus `beta` ≤ 0, gelu `approximate`); parameters that are not an object",
   INVALID_SPEC: 'A model spec is malformed: not an object, wrong `format`/`version`, empty `layers`, a layer that is not an object, unknown layer `type`, `inputs`/`units` not a positive integer ≤ 2^24, bad `weightsLayout`',
   INVALID_WEIGHTS: 'Weights or bias are missing, of the wrong length or row structure, or hold something other than finite numbers',
   DISPOSED: 'A model used after `dispose()`, or a runtime (and its models) used after `nn.dispose()` (dispose itself is idempotent)',

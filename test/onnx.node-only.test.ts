@@ -4,7 +4,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Runtime } from '../src/node.js';
+import type { ActivationName, Runtime } from '../src/node.js';
 import { runtime, SIMD } from './runtime.js';
 
 const dir = process.env.SIMDNN_ONNX_DIR ?? fileURLToPath(new URL('../../shared/conformance/onnx/', import.meta.url));
@@ -31,7 +31,7 @@ export const UNMAPPED: Record<string, string> = {
   test_matmul_bcast: 'batched MatMul with a different matrix per batch entry is not a dense layer',
 };
 
-const ACTIVATION_OPS: Record<string, string> = {
+const ACTIVATION_OPS: Record<string, ActivationName> = {
   Celu: 'celu', Clip: 'clip', Elu: 'elu', Erf: 'erf', Exp: 'exp', Gelu: 'gelu', HardSigmoid: 'hardSigmoid',
   HardSwish: 'hardSwish', LeakyRelu: 'leakyRelu', Mish: 'mish', PRelu: 'prelu', Relu: 'relu', Selu: 'selu',
   Sigmoid: 'sigmoid', Sign: 'sign', Softplus: 'softplus', Softsign: 'softsign', Tanh: 'tanh', ThresholdedRelu: 'thresholdedRelu',

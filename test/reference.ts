@@ -155,3 +155,42 @@ export function worst(actual: ArrayLike<number>, ref: ArrayLike<number>, abs: nu
   }
   return { ratio, at, input: at >= 0 && inputs ? inputs[at] : undefined, actual: at >= 0 ? actual[at] : undefined, expected: at >= 0 ? ref[at] : undefined };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Framework definitions in float64, for the spellings that mean something other than the ONNX
+// operator of the same family (test/aliases.test.ts). Each is written from the framework's own
+// definition, not from simdnn's spelling table.
+
+/** Every framework's relu6: min(max(x, 0), 6). */
+export const refRelu6 = (x: number) => Math.min(Math.max(x, 0), 6);
+
+/** PyTorch hardsigmoid and Keras 3 hard_sigmoid (keras/src/backend/{jax,tensorflow,numpy}/nn.py): relu6(x + 3)/6. */
+export const refHardsigmoidRelu6 = (x: number) => refRelu6(x + 3) / 6;
+
+/** Keras 2 hard_sigmoid (tf.keras backend, TensorFlow ≤ 2.15): clip(0.2x + 0.5, 0, 1). */
+export const refHardSigmoidKeras2 = (x: number) => Math.min(Math.max(0.2 * x + 0.5, 0), 1);
+
+/** PyTorch hardswish, Keras 3 hard_silu / hard_swish: x·relu6(x + 3)/6 (limit 0 at −∞). */
+export const refHardswish = (x: number) => (x === -Infinity ? 0 : (x * refRelu6(x + 3)) / 6);
+
+/** PyTorch hardtanh(min_val = −1, max_val = 1), Keras 3 hard_tanh: x clamped to [min_val, max_val]. */
+export const refHardtanh = (x: number, minVal = -1, maxVal = 1) => (x < minVal ? minVal : x > maxVal ? maxVal : x);
+
+/** PyTorch leaky_relu(negative_slope) and Keras leaky_relu / LeakyReLU: x > 0 ? x : negative_slope·x. */
+export const refLeakyRelu = (x: number, negativeSlope: number) => (x > 0 ? x : negativeSlope * x);
+
+/** PyTorch threshold(threshold, value): x ≤ threshold ? value : x (NaN stays NaN, as in ATen). */
+export const refThreshold = (x: number, threshold: number, value: number) => (x <= threshold ? value : x);
+
+/**
+ * PyTorch softplus(beta, threshold): x where βx > threshold, else (1/β)·ln(1 + e^(βx)). PyTorch
+ * evaluates βx in the tensor's float32 for the switch, so the switch here compares fround(β)·x
+ * rounded to float32 (at the boundary float64 would switch one float earlier or later). The value
+ * itself is float64: (max(βx, 0) + ln(1 + e^(−|βx|)))/β, which never overflows.
+ */
+export function refSoftplusBeta(x: number, beta = 1, threshold = Infinity): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.fround(Math.fround(beta) * x) > threshold) return x;
+  const z = beta * x;
+  return (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
+}
