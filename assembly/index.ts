@@ -6,6 +6,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { pack_weights_f32, packed_size_f32, dense_f32 } from './gemm';
 export { model_forward_f32 } from './model';
 export { first_nonfinite_f32 } from './check';
+export { dense_backward_f32 } from './gemm_backward';
 
 /** First byte the TypeScript arena may use (everything below holds static data). */
 export function heap_base(): usize {
