@@ -1,5 +1,5 @@
-// Lane-exact helpers for the training kernels: masks for the first n lanes, stores of the first
-// n lanes, horizontal sums. All @inline.
+// Lane-exact helpers for the training kernels (dense backward, losses, optimizers): masks for the
+// first n lanes, stores of the first n lanes, and float64 sums of float32 lanes. All @inline.
 
 /** Eight all-ones lanes then eight zero lanes: 32 bytes read at byte offset 4·(8 − n) give, as two
  *  vectors, a mask of the first n lanes (n = 0..8) of an 8-lane pair; the first vector alone is the
@@ -23,6 +23,27 @@ const FIRST_LANES = memory.data<u32>([
   if (count > 0) v128.store32_lane(ptr, v, 0);
   if (count > 1) v128.store32_lane(ptr, v, 1, 4);
   if (count > 2) v128.store32_lane(ptr, v, 2, 8);
+}
+
+/** Lanes 0, 1 of v as float64. */
+@inline export function lowF64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+/** Lanes 2, 3 of v as float64. */
+@inline export function highF64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
+/** Sum of the two float64 lanes. */
+@inline export function sumF64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/** Sum of the four float32 lanes, in float64. */
+@inline export function sumF32Lanes(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
+    (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
 }
 
 /** [Σa, Σb, Σc, Σd]: the horizontal sums of four vectors as one vector (a 4×4 transpose folded into

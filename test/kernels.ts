@@ -11,6 +11,11 @@ export interface TrainKernels {
   pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
   dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
   dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
+  softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
+  softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
+  sigmoid_binary_cross_entropy_f32(grad: number, logits: number, targets: number, n: number): number;
+  mse_f32(grad: number, y: number, t: number, n: number): number;
+  mae_f32(grad: number, y: number, t: number, n: number): number;
 }
 
 const PAGE = 65536;
@@ -103,7 +108,8 @@ export class Heap {
 }
 
 const KERNEL_NAMES = [
-  'heap_base', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32',
+  'heap_base', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
+  'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32',
 ] as const satisfies ReadonlyArray<keyof TrainKernels>;
 
 /** The exports hold every kernel these tests call (as functions). */

@@ -1,5 +1,6 @@
-// Naive float64 oracles for the training kernels: the packed weight layout and the dense backward
-// pass. Written from the definitions, deliberately independent of the kernels' tricks.
+// Naive float64 oracles for the training kernels: the packed weight layout, the dense backward
+// pass and the losses with their gradients. Written from the definitions
+// (PyTorch's documented algorithms), deliberately independent of the kernels' tricks.
 
 // ---------------------------------------------------------------------------------------------
 // The packed layout of assembly/gemm.ts: panels of 8 units, [8 biases | K rows of 8 weights].
@@ -67,4 +68,92 @@ export function refDenseBackward(dy: ArrayLike<number>, x: ArrayLike<number>, w:
     }
   }
   return g;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Losses: the mean loss and its exact gradient.
+
+export interface LossRef { loss: number; grad: Float64Array }
+
+const logSumExp = (z: ArrayLike<number>, from: number, cols: number): number => {
+  let m = -Infinity;
+  for (let j = 0; j < cols; j++) m = Math.max(m, z[from + j]!);
+  let s = 0;
+  for (let j = 0; j < cols; j++) s += Math.exp(z[from + j]! - m);
+  return m + Math.log(s);
+};
+
+/** PyTorch cross_entropy(logits, labels, ignore_index=<any negative>, reduction='mean'). */
+export function refSoftmaxCrossEntropy(z: ArrayLike<number>, labels: ArrayLike<number>, rows: number, cols: number): LossRef {
+  const grad = new Float64Array(rows * cols);
+  let count = 0;
+  for (let r = 0; r < rows; r++) if (labels[r]! >= 0) count++;
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = labels[r]!;
+    if (t < 0) continue;
+    const lse = logSumExp(z, r * cols, cols);
+    loss += lse - z[r * cols + t]!;
+    for (let c = 0; c < cols; c++) grad[r * cols + c] = (Math.exp(z[r * cols + c]! - lse) - (c === t ? 1 : 0)) / count;
+  }
+  return { loss: loss / count, grad };
+}
+
+/** PyTorch cross_entropy(logits, probabilities, reduction='mean'): −Σ t·log_softmax(z), mean over rows. */
+export function refSoftmaxCrossEntropyProbs(z: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number): LossRef {
+  const grad = new Float64Array(rows * cols);
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const lse = logSumExp(z, r * cols, cols);
+    let ts = 0;
+    for (let c = 0; c < cols; c++) ts += t[r * cols + c]!;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      loss += t[i]! * (lse - z[i]!);
+      grad[i] = (Math.exp(z[i]! - lse) * ts - t[i]!) / rows;
+    }
+  }
+  return { loss: loss / rows, grad };
+}
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** PyTorch binary_cross_entropy_with_logits(z, t, reduction='mean'). */
+export function refSigmoidBce(z: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = z.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const x = z[i]!;
+    loss += Math.max(x, 0) - x * t[i]! + Math.log1p(Math.exp(-Math.abs(x)));
+    // σ(x) − t without cancelling at t = 1, x ≫ 0: −σ(−x) there.
+    grad[i] = ((1 - t[i]!) * sigmoid(x) - t[i]! * sigmoid(-x)) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+/** PyTorch mse_loss(y, t, reduction='mean'). */
+export function refMse(y: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = y.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = y[i]! - t[i]!;
+    loss += d * d;
+    grad[i] = (2 * d) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+/** PyTorch l1_loss(y, t, reduction='mean'), with its subgradient sign(0) = 0. */
+export function refMae(y: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = y.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = y[i]! - t[i]!;
+    loss += Math.abs(d);
+    grad[i] = (Number.isNaN(d) ? NaN : Math.sign(d)) / n;
+  }
+  return { loss: loss / n, grad };
 }

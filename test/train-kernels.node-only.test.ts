@@ -1,5 +1,6 @@
 // The compiled training kernels really are SIMD in both binaries (the `.wat` beside each .wasm):
-// multiply-adds on f32x4 in the dense backward loops (relaxed_madd in the relaxed build).
+// multiply-adds on f32x4 in the dense backward loops (relaxed_madd in the relaxed build), vector
+// exponentials in the losses, float64x2 sums.
 // Reads build files, so it runs in Node only.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,12 @@ describe('compiled training kernels', () => {
       expect(innerLoops(dw).some((l) => madd.test(l) && /v128\.load32_splat/.test(l)), 'dW loop').toBe(true);
       expect(dx).toMatch(/i8x16\.shuffle/); // hsum4
       if (binary === 'simd') expect(dx + dw).not.toMatch(/relaxed/);
+    });
+
+    it(`${binary}: losses are vectorised`, () => {
+      expect(func('loss/softmax_cross_entropy_f32')).toMatch(/i32x4\.shl/); // vector e^x
+      expect(func('loss/sigmoid_binary_cross_entropy_f32')).toMatch(/f32x4\.div[\s\S]*f64x2\.add/);
+      expect(func('loss/mse_f32')).toMatch(/f64x2\.promote_low_f32x4[\s\S]*f64x2\.mul/);
     });
 
   }

@@ -1,11 +1,14 @@
-// The training kernels (assembly/gemm_backward.ts) against the float64 oracles
+// The training kernels (assembly/gemm_backward.ts, loss.ts) against the float64 oracles
 // of reference-backward.ts, on the binary of this vitest project (baseline or relaxed SIMD). The
 // binary is instantiated directly (test/kernels.ts): every buffer is placed by hand, with guard
 // bytes around it that must survive each call, at misaligned (4-byte) starts, and at the very end
 // of memory where an over-read traps.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rand } from './reference.js';
-import { pack, packedFloats, packedIndex, refDenseBackward, unpack } from './reference-backward.js';
+import {
+  pack, packedFloats, packedIndex, refDenseBackward, refMae, refMse, refSigmoidBce, refSoftmaxCrossEntropy,
+  refSoftmaxCrossEntropyProbs, unpack,
+} from './reference-backward.js';
 import { loadKernels, type Heap, type TrainKernels } from './kernels.js';
 import { SIMD } from './runtime.js';
 import { dotTolerance, EPS } from './tolerances.js';
@@ -171,6 +174,201 @@ describe(`dense_backward_f32 (${SIMD} binary)`, () => {
     for (let i = 0; i < M * K; i++) expect(fd(X, i), `dX ${i}`).toBeCloseTo(dx[i]!, 5);
     for (let n = 0; n < N; n++) {
       for (let j = -1; j < K; j++) expect(fd(P, packedIndex(n, j, K)), `d${j < 0 ? 'b' : 'W'}[${n}][${j}]`).toBeCloseTo(dp[packedIndex(n, j, K)]!, 5);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** Central difference of a loss kernel at element i of `input` (the exact float32 step is used). */
+function lossFd(call: () => number, ptr: number, i: number, h: number): number {
+  const v = heap.view(ptr, i + 1);
+  const keep = v[i]!;
+  v[i] = keep + h;
+  const hi = Math.fround(keep + h);
+  const up = call();
+  heap.view(ptr, i + 1)[i] = keep - h;
+  const lo = Math.fround(keep - h);
+  const down = call();
+  heap.view(ptr, i + 1)[i] = keep;
+  return (up - down) / (hi - lo);
+}
+
+describe(`losses (${SIMD} binary)`, () => {
+  const COLS = [1, 3, 4, 5, 7, 8, 9, 17, 33, 1023];
+
+  it(`softmax cross-entropy with class indices (ignore_index rows), cols in {${COLS.join(',')}}, in place or not`, () => {
+    for (const cols of COLS) {
+      for (const rows of [1, 3, 5]) {
+        heap.reset();
+        const z = rand(rows * cols, cols * 7 + rows, -10, 10);
+        const labels = Array.from({ length: rows }, (_, r) => (rows > 1 && r === 1 ? -100 : (r * 7 + cols) % cols));
+        const ref = refSoftmaxCrossEntropy(z, labels, rows, cols);
+        const count = labels.filter((t) => t >= 0).length;
+        const L = heap.putI32(labels);
+        const tol = (cols / 4 + 8) * EPS;
+        for (const inPlace of [false, true]) {
+          const Z = heap.put(z, 4 * (cols % 4));
+          const G = inPlace ? Z : heap.alloc(rows * cols, 8);
+          const loss = k.softmax_cross_entropy_f32(G, Z, L, rows, cols);
+          heap.checkGuards();
+          const what = `${rows}×${cols}${inPlace ? ' in place' : ''}`;
+          expect(Math.abs(loss - ref.loss), `${what} loss ${loss} vs ${ref.loss}`).toBeLessThanOrEqual(tol * (1 + Math.abs(ref.loss)));
+          expectClose(heap.read(G, rows * cols), ref.grad, () => tol / count, `${what} grad`);
+        }
+      }
+    }
+  });
+
+  it('softmax cross-entropy: logits near ±1e4, labels out of range, every row ignored, NaN', () => {
+    const cols = 6;
+    const z = Float32Array.of(1e4, 1e4 + 1, 9999, 1e4 - 30, 1e4, 1e4, -1e4, -1e4 + 2, -1e4, -1e4 - 50, -1e4, -1e4 + 1);
+    const ref = refSoftmaxCrossEntropy(z, [1, 3], 2, cols);
+    const G = heap.alloc(12);
+    const loss = k.softmax_cross_entropy_f32(G, heap.put(z), heap.putI32([1, 3]), 2, cols);
+    expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-5 * ref.loss);
+    expectClose(heap.read(G, 12), ref.grad, () => 1e-6, 'grad near ±1e4');
+    // A label ≥ cols: that row (and the loss) NaN, the others exact.
+    const z2 = rand(3 * cols, 3, -3, 3);
+    const G2 = heap.alloc(3 * cols);
+    expect(k.softmax_cross_entropy_f32(G2, heap.put(z2), heap.putI32([0, cols, 2]), 3, cols)).toBeNaN();
+    const g2 = heap.read(G2, 3 * cols);
+    expect(g2.slice(cols, 2 * cols).every(Number.isNaN)).toBe(true);
+    expect([...g2.slice(0, cols), ...g2.slice(2 * cols)].every(Number.isFinite)).toBe(true);
+    // Every row ignored: NaN loss (PyTorch's 0/0), zero gradient.
+    const G3 = heap.alloc(2 * cols);
+    expect(k.softmax_cross_entropy_f32(G3, heap.put(z2), heap.putI32([-100, -1]), 2, cols)).toBeNaN();
+    expect(Array.from(heap.read(G3, 2 * cols))).toEqual(new Array(2 * cols).fill(0));
+    // NaN in a logit: the loss and that row's gradient are NaN, the other rows are not.
+    const z4 = rand(3 * cols, 4, -3, 3);
+    z4[cols + 2] = NaN;
+    const G4 = heap.alloc(3 * cols);
+    expect(k.softmax_cross_entropy_f32(G4, heap.put(z4), heap.putI32([0, 1, 2]), 3, cols)).toBeNaN();
+    const g4 = heap.read(G4, 3 * cols);
+    expect(g4.slice(cols, 2 * cols).every(Number.isNaN)).toBe(true);
+    expect([...g4.slice(0, cols), ...g4.slice(2 * cols)].every(Number.isFinite)).toBe(true);
+    heap.checkGuards();
+  });
+
+  it(`softmax cross-entropy with probability targets (soft, one-hot, unnormalised), cols in {${COLS.join(',')}}`, () => {
+    for (const cols of COLS) {
+      for (const rows of [1, 4]) {
+        heap.reset();
+        const z = rand(rows * cols, cols + rows, -8, 8);
+        const t = rand(rows * cols, cols * 3 + rows, 0, 1);
+        for (let r = 0; r < rows; r++) {
+          const s = t.subarray(r * cols, (r + 1) * cols).reduce((a, v) => a + v, 0);
+          if (r !== rows - 1) for (let c = 0; c < cols; c++) t[r * cols + c]! /= s; // last row: sum ≠ 1
+        }
+        const ref = refSoftmaxCrossEntropyProbs(z, t, rows, cols);
+        const tol = (cols / 4 + 8) * EPS;
+        for (const inPlace of [false, true]) {
+          const Z = heap.put(z, 12);
+          const G = inPlace ? Z : heap.alloc(rows * cols, 4);
+          const loss = k.softmax_cross_entropy_probs_f32(G, Z, heap.put(t), rows, cols);
+          heap.checkGuards();
+          const what = `${rows}×${cols}${inPlace ? ' in place' : ''}`;
+          expect(Math.abs(loss - ref.loss), `${what} loss ${loss} vs ${ref.loss}`).toBeLessThanOrEqual(tol * (cols + Math.abs(ref.loss)));
+          expectClose(heap.read(G, rows * cols), ref.grad, () => (tol * cols) / rows, `${what} grad`);
+        }
+      }
+    }
+    // One-hot rows agree with the class-index kernel.
+    const [rows, cols] = [4, 9];
+    const z = rand(rows * cols, 9, -5, 5);
+    const labels = [3, 0, 8, 5];
+    const onehot = new Float32Array(rows * cols);
+    labels.forEach((c, r) => { onehot[r * cols + c] = 1; });
+    const G1 = heap.alloc(rows * cols), G2 = heap.alloc(rows * cols);
+    const a = k.softmax_cross_entropy_f32(G1, heap.put(z), heap.putI32(labels), rows, cols);
+    const b = k.softmax_cross_entropy_probs_f32(G2, heap.put(z), heap.put(onehot), rows, cols);
+    expect(Math.abs(a - b)).toBeLessThan(1e-6 * a);
+    expectClose(heap.read(G2, rows * cols), heap.read(G1, rows * cols), () => 1e-7, 'one-hot vs index');
+  });
+
+  it('sigmoid binary cross-entropy over n in {0,…,1023}: loss via softplus, grad relatively accurate in both tails', () => {
+    for (const n of [...SIZES, 15, 16, 31, 1023]) {
+      heap.reset();
+      const z = rand(n, n + 1, -30, 30);
+      const t = rand(n, n + 2, 0, 1).map((v, i) => (i % 3 === 0 ? v : i % 3 === 1 ? 1 : 0));
+      // σ(80) − 1 = −e^−80 keeps its relative accuracy (not 0); past |z| ≈ 87 e^−|z| is no longer a
+      // normal float and the gradient is ±0 (an absolute error below 2⁻¹²⁶/n).
+      if (n > 3) { z[0] = 0; z[1] = 80; z[2] = -80; z[3] = 100; }
+      const ref = refSigmoidBce(z, t);
+      const G = heap.alloc(n, 4);
+      const loss = k.sigmoid_binary_cross_entropy_f32(G, heap.put(z, 8), heap.put(t, 12), n);
+      heap.checkGuards();
+      if (n === 0) { expect(loss).toBeNaN(); continue; }
+      const lossTol = z.reduce((s, v) => s + 4 * EPS * (Math.abs(v) + 1), 0) / n;
+      expect(Math.abs(loss - ref.loss), `n=${n} loss ${loss} vs ${ref.loss}`).toBeLessThanOrEqual(lossTol);
+      // Relative to the two terms (1−t)σ(z) and tσ(−z): tiny tails keep their relative accuracy.
+      const scale = (i: number) => ((1 - t[i]!) * (1 / (1 + Math.exp(-z[i]!))) + t[i]! * (1 / (1 + Math.exp(z[i]!)))) / n;
+      expectClose(heap.read(G, n), ref.grad, (i) => 8 * EPS * scale(i) + 2 ** -126 / n, `n=${n} grad`);
+    }
+  });
+
+  it('mse and mae over n in {0,…,1023}: PyTorch reduction=mean, sign(0) = 0; grad may overwrite y or t', () => {
+    for (const n of [...SIZES, 15, 16, 31, 1023]) {
+      heap.reset();
+      const y = rand(n, n + 3, -3, 3);
+      const t = rand(n, n + 4, -3, 3);
+      if (n > 1) t[1] = y[1]!; // equality: MAE gradient 0
+      for (const [name, fn, refFn, tol] of [
+        ['mse', k.mse_f32, refMse, 3 * EPS], ['mae', k.mae_f32, refMae, 2 * EPS],
+      ] as const) {
+        const ref = refFn(y, t);
+        for (const alias of ['none', 'y', 't'] as const) {
+          const Y = heap.put(y, 4), T = heap.put(t, 8);
+          const G = alias === 'y' ? Y : alias === 't' ? T : heap.alloc(n, 12);
+          const loss = fn(G, Y, T, n);
+          heap.checkGuards();
+          if (n === 0) { expect(loss).toBeNaN(); continue; }
+          expect(Math.abs(loss - ref.loss), `${name} n=${n} loss`).toBeLessThanOrEqual(tol * ref.loss);
+          expectClose(heap.read(G, n), ref.grad, (i) => tol * Math.abs(ref.grad[i]!), `${name} n=${n} grad (grad = ${alias})`);
+        }
+      }
+    }
+  });
+
+  it('NaN in an element: the loss and that gradient element are NaN, the neighbours are not', () => {
+    const n = 11;
+    for (const fn of [k.sigmoid_binary_cross_entropy_f32, k.mse_f32, k.mae_f32]) {
+      for (const where of ['y', 't'] as const) {
+        heap.reset();
+        const y = rand(n, 1), t = rand(n, 2, 0, 1);
+        (where === 'y' ? y : t)[5] = NaN;
+        const G = heap.alloc(n);
+        expect(fn(G, heap.put(y), heap.put(t), n)).toBeNaN();
+        const g = heap.read(G, n);
+        g.forEach((v, i) => expect(Number.isNaN(v), `${fn.name} NaN in ${where}: grad[${i}]`).toBe(i === 5));
+      }
+    }
+  });
+
+  it('every gradient is the central difference of its returned loss (mean scaling, signs)', () => {
+    const [rows, cols] = [3, 5];
+    const z = rand(rows * cols, 21, -2, 2);
+    const t = rand(rows * cols, 22, 0, 1);
+    const y = rand(rows * cols, 23, -2, 2);
+    const labels = [4, -100, 1];
+    const cases: Array<[string, (g: number, a: number) => number, Float32Array]> = [
+      ['softmax_cross_entropy', (g, a) => k.softmax_cross_entropy_f32(g, a, heap.putI32(labels), rows, cols), z],
+      ['softmax_cross_entropy_probs', (g, a) => k.softmax_cross_entropy_probs_f32(g, a, heap.put(t), rows, cols), z],
+      ['sigmoid_binary_cross_entropy', (g, a) => k.sigmoid_binary_cross_entropy_f32(g, a, heap.put(t), rows * cols), z],
+      ['mse', (g, a) => k.mse_f32(g, a, heap.put(t), rows * cols), y],
+      ['mae', (g, a) => k.mae_f32(g, a, heap.put(t), rows * cols), y],
+    ];
+    for (const [name, call, input] of cases) {
+      heap.reset();
+      const A = heap.put(input);
+      const G = heap.alloc(input.length);
+      call(G, A);
+      const grad = heap.read(G, input.length);
+      const scratch = heap.alloc(input.length);
+      for (let i = 0; i < input.length; i++) {
+        const fd = lossFd(() => call(scratch, A), A, i, 1e-2);
+        expect(Math.abs(fd - grad[i]!), `${name}: element ${i}, fd ${fd} vs grad ${grad[i]}`).toBeLessThanOrEqual(2e-3 * Math.abs(grad[i]!) + 2e-5);
+      }
     }
   });
 });
