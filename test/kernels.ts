@@ -16,6 +16,12 @@ export interface TrainKernels {
   sigmoid_binary_cross_entropy_f32(grad: number, logits: number, targets: number, n: number): number;
   mse_f32(grad: number, y: number, t: number, n: number): number;
   mae_f32(grad: number, y: number, t: number, n: number): number;
+  sgd_f32(param: number, buf: number, grad: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, zeroGrad: number): void;
+  adam_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
+  adamw_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
+  rmsprop_f32(param: number, squareAvg: number, gradAvg: number, buf: number, grad: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, zeroGrad: number): void;
+  sum_squares_f32(x: number, n: number): number;
+  scale_f32(out: number, inp: number, s: number, n: number): void;
 }
 
 const PAGE = 65536;
@@ -109,7 +115,8 @@ export class Heap {
 
 const KERNEL_NAMES = [
   'heap_base', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
-  'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32',
+  'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
+  'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32',
 ] as const satisfies ReadonlyArray<keyof TrainKernels>;
 
 /** The exports hold every kernel these tests call (as functions). */

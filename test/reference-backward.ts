@@ -1,5 +1,5 @@
 // Naive float64 oracles for the training kernels: the packed weight layout, the dense backward
-// pass and the losses with their gradients. Written from the definitions
+// pass, the losses with their gradients and the optimizer steps. Written from the definitions
 // (PyTorch's documented algorithms), deliberately independent of the kernels' tricks.
 
 // ---------------------------------------------------------------------------------------------
@@ -156,4 +156,69 @@ export function refMae(y: ArrayLike<number>, t: ArrayLike<number>): LossRef {
     grad[i] = (Number.isNaN(d) ? NaN : Math.sign(d)) / n;
   }
   return { loss: loss / n, grad };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizers: one step of PyTorch's documented algorithm, in float64, on Float64Array state.
+
+export interface SgdOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+
+/** torch.optim.SGD, step t (1-based): the buffer starts as b = g at t = 1. */
+export function refSgdStep(p: Float64Array, buf: Float64Array, grad: ArrayLike<number>, t: number, o: SgdOptions): void {
+  const mu = o.momentum ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i]! + (o.weightDecay ?? 0) * p[i]!;
+    if (mu !== 0) {
+      buf[i] = t > 1 ? mu * buf[i]! + (1 - (o.dampening ?? 0)) * g : g;
+      g = o.nesterov ? g + mu * buf[i]! : buf[i]!;
+    }
+    p[i]! -= o.lr * g;
+  }
+}
+
+export interface AdamOptions { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean }
+
+/** torch.optim.Adam (decoupled: AdamW), step t (1-based). */
+export function refAdamStep(p: Float64Array, m: Float64Array, v: Float64Array, grad: ArrayLike<number>, t: number, o: AdamOptions): void {
+  const b1 = o.beta1 ?? 0.9;
+  const b2 = o.beta2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const wd = o.weightDecay ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i]!;
+    if (o.decoupled) p[i]! *= 1 - o.lr * wd;
+    else g += wd * p[i]!;
+    m[i] = b1 * m[i]! + (1 - b1) * g;
+    v[i] = b2 * v[i]! + (1 - b2) * g * g;
+    const mHat = m[i]! / (1 - b1 ** t);
+    const vHat = v[i]! / (1 - b2 ** t);
+    p[i]! -= (o.lr * mHat) / (Math.sqrt(vHat) + eps);
+  }
+}
+
+export interface RmspropOptions { lr: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean }
+
+/** torch.optim.RMSprop. */
+export function refRmspropStep(
+  p: Float64Array, sq: Float64Array, ga: Float64Array, buf: Float64Array, grad: ArrayLike<number>, o: RmspropOptions,
+): void {
+  const alpha = o.alpha ?? 0.99;
+  const eps = o.eps ?? 1e-8;
+  const mu = o.momentum ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    const g = grad[i]! + (o.weightDecay ?? 0) * p[i]!;
+    sq[i] = alpha * sq[i]! + (1 - alpha) * g * g;
+    let variance = sq[i]!;
+    if (o.centered) {
+      ga[i] = alpha * ga[i]! + (1 - alpha) * g;
+      variance -= ga[i]! * ga[i]!;
+    }
+    const d = Math.sqrt(variance) + eps;
+    if (mu > 0) {
+      buf[i] = mu * buf[i]! + g / d;
+      p[i]! -= o.lr * buf[i]!;
+    } else {
+      p[i]! -= (o.lr * g) / d;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // The compiled training kernels really are SIMD in both binaries (the `.wat` beside each .wasm):
 // multiply-adds on f32x4 in the dense backward loops (relaxed_madd in the relaxed build), vector
-// exponentials in the losses, float64x2 sums.
+// exponentials in the losses, vector square roots and divisions in the optimizers, float64x2 sums.
 // Reads build files, so it runs in Node only.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -34,5 +34,13 @@ describe('compiled training kernels', () => {
       expect(func('loss/mse_f32')).toMatch(/f64x2\.promote_low_f32x4[\s\S]*f64x2\.mul/);
     });
 
+    it(`${binary}: optimizers are vectorised`, () => {
+      const adam = func('optim/adamLoop');
+      expect(adam).toMatch(/f32x4\.sqrt/);
+      expect(adam).toMatch(/f32x4\.div/);
+      expect(func('optim/rmsprop_f32')).toMatch(/f32x4\.sqrt/);
+      expect(func('optim/sgd_f32')).toMatch(madd);
+      expect(func('optim/sum_squares_f32')).toMatch(/f64x2\.mul/);
+    });
   }
 });

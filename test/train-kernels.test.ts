@@ -1,4 +1,4 @@
-// The training kernels (assembly/gemm_backward.ts, loss.ts) against the float64 oracles
+// The training kernels (assembly/gemm_backward.ts, loss.ts, optim.ts) against the float64 oracles
 // of reference-backward.ts, on the binary of this vitest project (baseline or relaxed SIMD). The
 // binary is instantiated directly (test/kernels.ts): every buffer is placed by hand, with guard
 // bytes around it that must survive each call, at misaligned (4-byte) starts, and at the very end
@@ -6,8 +6,9 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rand } from './reference.js';
 import {
-  pack, packedFloats, packedIndex, refDenseBackward, refMae, refMse, refSigmoidBce, refSoftmaxCrossEntropy,
-  refSoftmaxCrossEntropyProbs, unpack,
+  pack, packedFloats, packedIndex, refAdamStep, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
+  refSigmoidBce, refSoftmaxCrossEntropy, refSoftmaxCrossEntropyProbs, unpack,
+  type AdamOptions, type LossRef, type RmspropOptions, type SgdOptions,
 } from './reference-backward.js';
 import { loadKernels, type Heap, type TrainKernels } from './kernels.js';
 import { SIMD } from './runtime.js';
@@ -371,4 +372,196 @@ describe(`losses (${SIMD} binary)`, () => {
       }
     }
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe(`optimizers (${SIMD} binary)`, () => {
+  const NS = [0, 1, 3, 4, 5, 7, 8, 9, 17, 33, 1023];
+  const STEPS = 5;
+
+  /** Runs `steps` optimizer steps on the kernel (float32 slabs) and the reference (float64 state)
+   *  with the same gradients; compares params and state after every step. tol gets the element's
+   *  largest |gradient| so far: moments and buffers are sums of terms of that size whose result may
+   *  be much smaller (a lerp towards a gradient of the other sign), so their rounding error scales
+   *  with it, not with the result. */
+  function compare(
+    what: string, n: number, slabs: string[],
+    kernelStep: (ptrs: Record<string, number>, grad: number, t: number) => void,
+    refStep: (state: Record<string, Float64Array>, grad: Float32Array, t: number) => void,
+    tol: (name: string, ref: number, gmax: number) => number,
+  ): void {
+    heap.reset();
+    const p0 = rand(n, n + 7, -1, 1);
+    const ptrs: Record<string, number> = {};
+    const state: Record<string, Float64Array> = {};
+    slabs.forEach((name, j) => {
+      ptrs[name] = heap.put(name === 'param' ? p0 : new Float32Array(n), 4 * (j % 4));
+      state[name] = name === 'param' ? Float64Array.from(p0) : new Float64Array(n);
+    });
+    const gmax = new Float64Array(n);
+    for (let t = 1; t <= STEPS; t++) {
+      const g = rand(n, 100 * t + n, -1, 1).map((v, i) => (i % 5 === 0 ? v * 1e-3 : v));
+      g.forEach((v, i) => { gmax[i] = Math.max(gmax[i]!, Math.abs(v)); });
+      const G = heap.put(g, 4);
+      kernelStep(ptrs, G, t);
+      heap.checkGuards();
+      refStep(state, g, t);
+      for (const name of slabs) {
+        expectClose(heap.read(ptrs[name]!, n), state[name]!, (i) => t * tol(name, state[name]![i]!, gmax[i]!), `${what} n=${n} step ${t} ${name}`);
+      }
+    }
+  }
+
+  const sgdConfigs: SgdOptions[] = [
+    { lr: 0.1 }, { lr: 0.05, momentum: 0.9 }, { lr: 0.05, momentum: 0.9, nesterov: true },
+    { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0.01 }, { lr: 0.1, weightDecay: 0.1 },
+  ];
+  for (const o of sgdConfigs) {
+    it(`sgd ${JSON.stringify(o)}: torch.optim.SGD (buffer = g on step 1 via dampening 0)`, () => {
+      for (const n of NS) {
+        compare(`sgd`, n, ['param', 'buf'],
+          (s, g, t) => k.sgd_f32(s.param!, o.momentum ? s.buf! : 0, g, n, o.lr, o.momentum ?? 0, t === 1 ? 0 : o.dampening ?? 0, o.weightDecay ?? 0, o.nesterov ? 1 : 0, 0),
+          (s, g, t) => refSgdStep(s.param!, s.buf!, g, t, o),
+          // |buf| ≤ max|g|/(1 − momentum) ≤ 10·max|g| (+ weight decay ≤ 0.1·|p|)
+          (name, r, g) => 4 * EPS * (Math.abs(r) + (name === 'param' ? 1 : 10 * g + 0.1)));
+      }
+    });
+  }
+
+  const adamConfigs: AdamOptions[] = [
+    { lr: 1e-3 }, { lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, { lr: 0.01, weightDecay: 0.1 },
+    { lr: 0.01, weightDecay: 0.1, decoupled: true }, { lr: 1e-3, weightDecay: 0.01, decoupled: true },
+  ];
+  for (const o of adamConfigs) {
+    it(`${o.decoupled ? 'adamw' : 'adam'} ${JSON.stringify(o)}: torch.optim.${o.decoupled ? 'AdamW' : 'Adam'}, bias corrections from the caller`, () => {
+      const b1 = o.beta1 ?? 0.9, b2 = o.beta2 ?? 0.999;
+      const fn = o.decoupled ? k.adamw_f32 : k.adam_f32;
+      for (const n of NS) {
+        compare(o.decoupled ? 'adamw' : 'adam', n, ['param', 'm', 'v'],
+          (s, g, t) => fn(s.param!, s.m!, s.v!, g, n, o.lr, b1, b2, o.eps ?? 1e-8, o.weightDecay ?? 0, 1 - b1 ** t, 1 - b2 ** t, 0),
+          (s, g, t) => refAdamStep(s.param!, s.m!, s.v!, g, t, o),
+          // param: rounding of p plus a few ulps of the step (|step| ≤ lr/(1−β1)); state: a few ulps.
+          (name, r, g) => {
+            const gw = g + (o.decoupled ? 0 : o.weightDecay ?? 0); // L2 adds wd·p, |p| ≲ 1
+            return name === 'param' ? 4 * EPS * Math.abs(r) + 16 * EPS * o.lr / (1 - b1)
+              : 6 * EPS * (Math.abs(r) + (name === 'm' ? gw : gw * gw)) + 1e-30;
+          });
+      }
+    });
+  }
+
+  const rmspropConfigs: RmspropOptions[] = [
+    { lr: 0.01 }, { lr: 0.01, centered: true }, { lr: 0.01, momentum: 0.9 },
+    { lr: 0.01, alpha: 0.9, eps: 1e-6, weightDecay: 0.05, momentum: 0.5, centered: true },
+  ];
+  for (const o of rmspropConfigs) {
+    it(`rmsprop ${JSON.stringify(o)}: torch.optim.RMSprop`, () => {
+      for (const n of NS) {
+        compare('rmsprop', n, ['param', 'sq', 'ga', 'buf'],
+          (s, g) => k.rmsprop_f32(s.param!, s.sq!, o.centered ? s.ga! : 0, o.momentum ? s.buf! : 0, g, n, o.lr, o.alpha ?? 0.99, o.eps ?? 1e-8, o.weightDecay ?? 0, o.momentum ?? 0, 0),
+          (s, g) => refRmspropStep(s.param!, s.sq!, s.ga!, s.buf!, g, o),
+          // g/d is up to about 1/√(1−α) ≈ 10 (3.3 for α = 0.9); buf sums such terms, up to 1/(1 − μ)
+          // of them; param moves by lr times that.
+          (name, r, g) => {
+            const gw = g + (o.weightDecay ?? 0);
+            const terms = name === 'param' ? o.lr * 10 / (1 - (o.momentum ?? 0)) : name === 'buf' ? 10 / (1 - (o.momentum ?? 0))
+              : name === 'sq' ? gw * gw : gw;
+            return 8 * EPS * (Math.abs(r) + terms) + 1e-30;
+          });
+      }
+    });
+  }
+
+  it('zero_grad zeroes exactly the n gradient floats after use; NaN stays in its own lane', () => {
+    for (const n of [1, 5, 9, 33]) {
+      heap.reset();
+      const g = rand(n, n, -1, 1);
+      g[n >> 1] = NaN;
+      const P = heap.put(rand(n, 1), 4), M = heap.put(new Float32Array(n)), V = heap.put(new Float32Array(n));
+      const B = heap.put(new Float32Array(n)), S = heap.put(new Float32Array(n)), A = heap.put(new Float32Array(n));
+      const runs: Array<(G: number) => void> = [
+        (G) => k.sgd_f32(P, B, G, n, 0.1, 0.9, 0, 0.01, 1, 1),
+        (G) => k.adam_f32(P, M, V, G, n, 0.1, 0.9, 0.999, 1e-8, 0.01, 0.1, 0.001, 1),
+        (G) => k.adamw_f32(P, M, V, G, n, 0.1, 0.9, 0.999, 1e-8, 0.01, 0.1, 0.001, 1),
+        (G) => k.rmsprop_f32(P, S, A, B, G, n, 0.1, 0.99, 1e-8, 0.01, 0.9, 1),
+      ];
+      for (const run of runs) {
+        const G = heap.put(g, 8);
+        run(G);
+        heap.checkGuards();
+        expect(Array.from(heap.read(G, n))).toEqual(new Array(n).fill(0));
+      }
+      const p = heap.read(P, n);
+      p.forEach((v, i) => expect(Number.isNaN(v), `param[${i}] of ${n}`).toBe(i === n >> 1));
+    }
+  });
+
+  it('sum_squares_f32 is exact to float64 rounding (no float32 overflow at 1e30); scale_f32 in place or not', () => {
+    for (const n of [...NS, 4096]) {
+      heap.reset();
+      const x = rand(n, n, -1e30, 1e30);
+      const X = heap.put(x, 4 * (n % 4));
+      const ref = x.reduce((s, v) => s + v * v, 0);
+      expect(Math.abs(k.sum_squares_f32(X, n) - ref), `n=${n}`).toBeLessThanOrEqual(n * 2 ** -52 * ref);
+      const Y = heap.alloc(n, 8);
+      k.scale_f32(Y, X, 0.5, n);
+      k.scale_f32(X, X, -3, n);
+      heap.checkGuards();
+      expect(Array.from(heap.read(Y, n))).toEqual(Array.from(x, (v) => Math.fround(v * 0.5)));
+      expect(Array.from(heap.read(X, n))).toEqual(Array.from(x, (v) => Math.fround(v * -3)));
+    }
+    expect(k.sum_squares_f32(heap.put([1, NaN, 2]), 3)).toBeNaN();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe(`training end to end (${SIMD} binary)`, () => {
+  // XOR with a 2-8-1 (sigmoid cross-entropy) or 2-8-2 (softmax cross-entropy) ReLU network, full
+  // batch: dense_f32 forward (ReLU fused), loss kernel, dense_backward_f32, ReLU' in JS, optimizer
+  // over each layer's packed block with zero_grad (so the next backward accumulates into zeros).
+  const X = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1);
+  const XOR = [0, 1, 1, 0];
+  const H = 8;
+
+  for (const [lossName, optName] of [['bce', 'adam'], ['softmax', 'sgd-nesterov']] as const) {
+    it(`${lossName} + ${optName} learns XOR`, () => {
+      const out = lossName === 'bce' ? 1 : 2;
+      const sizes = [[2, H], [H, out]] as const;
+      const layers = sizes.map(([K, N], i) => {
+        const w = rand(N * K, 31 + i, -1, 1).map((v) => v * Math.sqrt(6 / (K + N)));
+        const n = packedFloats(K, N);
+        return {
+          K, N, n,
+          P: heap.put(pack(w, new Float32Array(N).fill(0.01), K, N)),
+          G: heap.put(new Float32Array(n)), S1: heap.put(new Float32Array(n)), S2: heap.put(new Float32Array(n)),
+        };
+      });
+      const l1 = layers[0]!, l2 = layers[1]!;
+      const XP = heap.put(X);
+      const A1 = heap.alloc(4 * H), Z2 = heap.alloc(4 * out), G2 = heap.alloc(4 * out), DA1 = heap.alloc(4 * H);
+      const T = lossName === 'bce' ? heap.put(XOR) : heap.putI32(XOR);
+      let loss = NaN;
+      for (let t = 1; t <= 400; t++) {
+        k.dense_f32(A1, XP, l1.P, 4, 2, H, 2, 0, 0); // ReLU fused
+        k.dense_f32(Z2, A1, l2.P, 4, H, out, 0, 0, 0);
+        loss = lossName === 'bce' ? k.sigmoid_binary_cross_entropy_f32(G2, Z2, T, 4) : k.softmax_cross_entropy_f32(G2, Z2, T, 4, out);
+        k.dense_backward_f32(DA1, l2.G, G2, A1, l2.P, 4, H, out);
+        const a1 = heap.view(A1, 4 * H), da1 = heap.view(DA1, 4 * H);
+        for (let i = 0; i < 4 * H; i++) if (!(a1[i]! > 0)) da1[i] = 0; // ReLU'(z) from its output
+        k.dense_backward_f32(0, l1.G, DA1, XP, l1.P, 4, 2, H);
+        for (const l of layers) {
+          if (optName === 'adam') k.adam_f32(l.P, l.S1, l.S2, l.G, l.n, 0.05, 0.9, 0.999, 1e-8, 0, 1 - 0.9 ** t, 1 - 0.999 ** t, 1);
+          else k.sgd_f32(l.P, l.S1, l.G, l.n, 0.1, 0.9, 0, 0, 1, 1);
+        }
+      }
+      heap.checkGuards();
+      expect(loss, `final loss`).toBeLessThan(0.05);
+      const z = heap.read(Z2, 4 * out);
+      const predicted = XOR.map((_, r) => (out === 1 ? Number(z[r]! > 0) : Number(z[2 * r + 1]! > z[2 * r]!)));
+      expect(predicted).toEqual(XOR);
+      for (const l of layers) expect(unpack(heap.read(l.P, l.n), l.K, l.N).padding.every((v) => v === 0), 'padding stays 0').toBe(true);
+    });
+  }
 });
