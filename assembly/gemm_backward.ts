@@ -32,7 +32,8 @@
 // Remainders: rows m past M and (dW, and dX when K < 4) rows k past K are computed on clamped
 // pointers and not stored; dX's last k-block is moved back to end at K − 1 instead; the
 // last panel's dY columns past N are loaded only within 3 floats of the row end (the arena's
-// 16-byte padding covers the last row) and masked to zero. Nothing is written outside dx and
+// 16-byte padding covers the last row) and masked to zero (dX: before the products, as lanes are
+// summed; dW, db: when stored, as lanes never mix). Nothing is written outside dx and
 // dpacked. Summation order: dW and db add m = 0, 1, … to their previous value; dX adds half
 // panels in order, lanes pairwise (hsum4). Accuracy: a dot product's float32 rounding, ≤
 // (terms + 2)·2⁻²³ relative to Σ|terms| (test/train-kernels.test.ts checks that bound against
@@ -49,9 +50,11 @@ import { firstLanes, hsum4, storeFirst } from './lanes';
 }
 
 /**
- * One panel of dpacked += [Σ_m dY | dYᵀ·X]. ycol points at dY[0][8p]. When `masked`, lanes past
- * the panel's valid units are zeroed after loading (mlo, mhi) and the high half is read at yhi = 0
- * (within the row) when it holds no valid unit.
+ * One panel of dpacked += [Σ_m dY | dYᵀ·X]. ycol points at dY[0][8p]. For the partial panel
+ * (`masked`), lanes past its units accumulate whatever dY holds there (the next row, or padding:
+ * lanes never mix in this product) and are cleared by mlo/mhi when stored, and the high half is read
+ * at yhi = 0 (within the row) when it holds no unit. Masking at the stores instead of at every load
+ * keeps the inner loop at 12 live vectors (with two mask registers V8 spilled).
  */
 @inline function paramsPanel(
   panel: usize, ycol: usize, x: usize, M: i32, K: i32, ystride: usize, xstride: usize,
@@ -62,11 +65,10 @@ import { firstLanes, hsum4, storeFirst } from './lanes';
   let s0 = v128.load(panel);
   let s1 = v128.load(panel, 16);
   for (let yp = ycol; yp < yend; yp += ystride) {
-    s0 = f32x4.add(s0, masked ? v128.and(v128.load(yp), mlo) : v128.load(yp));
-    s1 = f32x4.add(s1, masked ? v128.and(v128.load(yp + yhi), mhi) : v128.load(yp, 16));
+    s0 = f32x4.add(s0, v128.load(yp));
+    s1 = f32x4.add(s1, v128.load(yp + yhi));
   }
-  v128.store(panel, s0);
-  v128.store(panel, s1, 16);
+  store8(panel, s0, s1, masked, mlo, mhi);
   // Weight rows, four at a time.
   for (let k = 0; k < K; k += 4) {
     const k1 = min(k + 1, K - 1), k2 = min(k + 2, K - 1), k3 = min(k + 3, K - 1);
@@ -80,8 +82,8 @@ import { firstLanes, hsum4, storeFirst } from './lanes';
     let c30 = v128.load(r3), c31 = v128.load(r3, 16);
     let x0 = x + (<usize>k << 2), x1 = x + (<usize>k1 << 2), x2 = x + (<usize>k2 << 2), x3 = x + (<usize>k3 << 2);
     for (let yp = ycol; yp < yend; yp += ystride) {
-      const y0 = masked ? v128.and(v128.load(yp), mlo) : v128.load(yp);
-      const y1 = masked ? v128.and(v128.load(yp + yhi), mhi) : v128.load(yp, 16);
+      const y0 = v128.load(yp);
+      const y1 = v128.load(yp + yhi);
       const a0 = v128.load32_splat(x0);
       c00 = madd(a0, y0, c00);
       c01 = madd(a0, y1, c01);
@@ -96,12 +98,17 @@ import { firstLanes, hsum4, storeFirst } from './lanes';
       c31 = madd(a3, y1, c31);
       x0 += xstride; x1 += xstride; x2 += xstride; x3 += xstride;
     }
-    v128.store(r0, c00);
-    v128.store(r0, c01, 16);
-    if (k + 1 < K) { v128.store(r1, c10); v128.store(r1, c11, 16); }
-    if (k + 2 < K) { v128.store(r2, c20); v128.store(r2, c21, 16); }
-    if (k + 3 < K) { v128.store(r3, c30); v128.store(r3, c31, 16); }
+    store8(r0, c00, c01, masked, mlo, mhi);
+    if (k + 1 < K) store8(r1, c10, c11, masked, mlo, mhi);
+    if (k + 2 < K) store8(r2, c20, c21, masked, mlo, mhi);
+    if (k + 3 < K) store8(r3, c30, c31, masked, mlo, mhi);
   }
+}
+
+/** Store one panel row (8 lanes), padding lanes cleared when `masked`. */
+@inline function store8(ptr: usize, v0: v128, v1: v128, masked: bool, mlo: v128, mhi: v128): void {
+  v128.store(ptr, masked ? v128.and(v0, mlo) : v0);
+  v128.store(ptr, masked ? v128.and(v1, mhi) : v1, 16);
 }
 
 /** dpacked += packed [Σ_m dY | dYᵀ·X], panel by panel. */
