@@ -1,0 +1,224 @@
+// Naive float64 oracles for the training kernels: the packed weight layout, the dense backward
+// pass, the losses with their gradients and the optimizer steps. Written from the definitions
+// (PyTorch's documented algorithms), deliberately independent of the kernels' tricks.
+
+// ---------------------------------------------------------------------------------------------
+// The packed layout of assembly/gemm.ts: panels of 8 units, [8 biases | K rows of 8 weights].
+
+/** Floats in a packed [K, N] block. */
+export const packedFloats = (K: number, N: number): number => Math.ceil(N / 8) * (8 + 8 * K);
+
+/** Index of W[n][k] (k = -1: the bias b[n]) in a packed block. */
+export function packedIndex(n: number, k: number, K: number): number {
+  return (n >> 3) * (8 + 8 * K) + 8 * (k + 1) + (n & 7);
+}
+
+/** Pack W [N][K] and b [N] (float64 or float32 values) into a Float32Array block. */
+export function pack(w: ArrayLike<number>, b: ArrayLike<number>, K: number, N: number): Float32Array {
+  const out = new Float32Array(packedFloats(K, N));
+  for (let n = 0; n < N; n++) {
+    out[packedIndex(n, -1, K)] = b[n]!;
+    for (let k = 0; k < K; k++) out[packedIndex(n, k, K)] = w[n * K + k]!;
+  }
+  return out;
+}
+
+/** W [N][K], b [N] and the padding lanes (units N..8⌈N/8⌉−1) of a packed block. */
+export function unpack(packed: ArrayLike<number>, K: number, N: number): { w: Float64Array; b: Float64Array; padding: number[] } {
+  const w = new Float64Array(N * K);
+  const b = new Float64Array(N);
+  const padding: number[] = [];
+  for (let n = 0; n < Math.ceil(N / 8) * 8; n++) {
+    for (let k = -1; k < K; k++) {
+      const v = packed[packedIndex(n, k, K)]!;
+      if (n >= N) padding.push(v);
+      else if (k < 0) b[n] = v;
+      else w[n * K + k] = v;
+    }
+  }
+  return { w, b, padding };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense backward for Y = X·Wᵀ + b.
+
+export interface DenseGrads {
+  dx: Float64Array; dw: Float64Array; db: Float64Array;
+  /** Σ|terms| of each entry: the scale of its float32 rounding error. */
+  dxAbs: Float64Array; dwAbs: Float64Array; dbAbs: Float64Array;
+}
+
+/** dX = dY·W, dW = dYᵀ·X, db = Σ_m dY (float64), with the absolute sums of their terms. */
+export function refDenseBackward(dy: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, M: number, K: number, N: number): DenseGrads {
+  const g: DenseGrads = {
+    dx: new Float64Array(M * K), dw: new Float64Array(N * K), db: new Float64Array(N),
+    dxAbs: new Float64Array(M * K), dwAbs: new Float64Array(N * K), dbAbs: new Float64Array(N),
+  };
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const d = dy[m * N + n]!;
+      g.db[n]! += d;
+      g.dbAbs[n]! += Math.abs(d);
+      for (let k = 0; k < K; k++) {
+        g.dx[m * K + k]! += d * w[n * K + k]!;
+        g.dxAbs[m * K + k]! += Math.abs(d * w[n * K + k]!);
+        g.dw[n * K + k]! += d * x[m * K + k]!;
+        g.dwAbs[n * K + k]! += Math.abs(d * x[m * K + k]!);
+      }
+    }
+  }
+  return g;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Losses: the mean loss and its exact gradient.
+
+export interface LossRef { loss: number; grad: Float64Array }
+
+const logSumExp = (z: ArrayLike<number>, from: number, cols: number): number => {
+  let m = -Infinity;
+  for (let j = 0; j < cols; j++) m = Math.max(m, z[from + j]!);
+  let s = 0;
+  for (let j = 0; j < cols; j++) s += Math.exp(z[from + j]! - m);
+  return m + Math.log(s);
+};
+
+/** PyTorch cross_entropy(logits, labels, ignore_index=<any negative>, reduction='mean'). */
+export function refSoftmaxCrossEntropy(z: ArrayLike<number>, labels: ArrayLike<number>, rows: number, cols: number): LossRef {
+  const grad = new Float64Array(rows * cols);
+  let count = 0;
+  for (let r = 0; r < rows; r++) if (labels[r]! >= 0) count++;
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = labels[r]!;
+    if (t < 0) continue;
+    const lse = logSumExp(z, r * cols, cols);
+    loss += lse - z[r * cols + t]!;
+    for (let c = 0; c < cols; c++) grad[r * cols + c] = (Math.exp(z[r * cols + c]! - lse) - (c === t ? 1 : 0)) / count;
+  }
+  return { loss: loss / count, grad };
+}
+
+/** PyTorch cross_entropy(logits, probabilities, reduction='mean'): −Σ t·log_softmax(z), mean over rows. */
+export function refSoftmaxCrossEntropyProbs(z: ArrayLike<number>, t: ArrayLike<number>, rows: number, cols: number): LossRef {
+  const grad = new Float64Array(rows * cols);
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const lse = logSumExp(z, r * cols, cols);
+    let ts = 0;
+    for (let c = 0; c < cols; c++) ts += t[r * cols + c]!;
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      loss += t[i]! * (lse - z[i]!);
+      grad[i] = (Math.exp(z[i]! - lse) * ts - t[i]!) / rows;
+    }
+  }
+  return { loss: loss / rows, grad };
+}
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** PyTorch binary_cross_entropy_with_logits(z, t, reduction='mean'). */
+export function refSigmoidBce(z: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = z.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const x = z[i]!;
+    loss += Math.max(x, 0) - x * t[i]! + Math.log1p(Math.exp(-Math.abs(x)));
+    // σ(x) − t without cancelling at t = 1, x ≫ 0: −σ(−x) there.
+    grad[i] = ((1 - t[i]!) * sigmoid(x) - t[i]! * sigmoid(-x)) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+/** PyTorch mse_loss(y, t, reduction='mean'). */
+export function refMse(y: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = y.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = y[i]! - t[i]!;
+    loss += d * d;
+    grad[i] = (2 * d) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+/** PyTorch l1_loss(y, t, reduction='mean'), with its subgradient sign(0) = 0. */
+export function refMae(y: ArrayLike<number>, t: ArrayLike<number>): LossRef {
+  const n = y.length;
+  const grad = new Float64Array(n);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = y[i]! - t[i]!;
+    loss += Math.abs(d);
+    grad[i] = (Number.isNaN(d) ? NaN : Math.sign(d)) / n;
+  }
+  return { loss: loss / n, grad };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizers: one step of PyTorch's documented algorithm, in float64, on Float64Array state.
+
+export interface SgdOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+
+/** torch.optim.SGD, step t (1-based): the buffer starts as b = g at t = 1. */
+export function refSgdStep(p: Float64Array, buf: Float64Array, grad: ArrayLike<number>, t: number, o: SgdOptions): void {
+  const mu = o.momentum ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i]! + (o.weightDecay ?? 0) * p[i]!;
+    if (mu !== 0) {
+      buf[i] = t > 1 ? mu * buf[i]! + (1 - (o.dampening ?? 0)) * g : g;
+      g = o.nesterov ? g + mu * buf[i]! : buf[i]!;
+    }
+    p[i]! -= o.lr * g;
+  }
+}
+
+export interface AdamOptions { lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decoupled?: boolean }
+
+/** torch.optim.Adam (decoupled: AdamW), step t (1-based). */
+export function refAdamStep(p: Float64Array, m: Float64Array, v: Float64Array, grad: ArrayLike<number>, t: number, o: AdamOptions): void {
+  const b1 = o.beta1 ?? 0.9;
+  const b2 = o.beta2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const wd = o.weightDecay ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i]!;
+    if (o.decoupled) p[i]! *= 1 - o.lr * wd;
+    else g += wd * p[i]!;
+    m[i] = b1 * m[i]! + (1 - b1) * g;
+    v[i] = b2 * v[i]! + (1 - b2) * g * g;
+    const mHat = m[i]! / (1 - b1 ** t);
+    const vHat = v[i]! / (1 - b2 ** t);
+    p[i]! -= (o.lr * mHat) / (Math.sqrt(vHat) + eps);
+  }
+}
+
+export interface RmspropOptions { lr: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean }
+
+/** torch.optim.RMSprop. */
+export function refRmspropStep(
+  p: Float64Array, sq: Float64Array, ga: Float64Array, buf: Float64Array, grad: ArrayLike<number>, o: RmspropOptions,
+): void {
+  const alpha = o.alpha ?? 0.99;
+  const eps = o.eps ?? 1e-8;
+  const mu = o.momentum ?? 0;
+  for (let i = 0; i < p.length; i++) {
+    const g = grad[i]! + (o.weightDecay ?? 0) * p[i]!;
+    sq[i] = alpha * sq[i]! + (1 - alpha) * g * g;
+    let variance = sq[i]!;
+    if (o.centered) {
+      ga[i] = alpha * ga[i]! + (1 - alpha) * g;
+      variance -= ga[i]! * ga[i]!;
+    }
+    const d = Math.sqrt(variance) + eps;
+    if (mu > 0) {
+      buf[i] = mu * buf[i]! + g / d;
+      p[i]! -= o.lr * buf[i]!;
+    } else {
+      p[i]! -= (o.lr * g) / d;
+    }
+  }
+}
