@@ -314,7 +314,9 @@ type CheckedObject<S> = S extends { readonly name: infer N }
       : [N] extends [KnownActivation]
         ? [Exclude<keyof S, 'name' | keyof ParamsOf<N>>] extends [never]
           ? S extends ExpectedObject<N> ? S : ExpectedObject<N>
-          : ExpectedObject<N>
+          // Unknown parameters typed `never`, so that the check also fails where it is intersected
+          // with the literal's own type (a generic call site: `spec: S & CheckedSpec<S>`).
+          : ExpectedObject<N> & { [K in Exclude<keyof S, 'name' | keyof ParamsOf<N>>]: never }
         : { name: `unknown activation '${N}'` }
     : never
   : never;

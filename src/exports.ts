@@ -1,6 +1,14 @@
 // Public exports shared by the Node and browser entries.
 export { SimdnnError, type ErrorCode } from './errors.js';
 export { Runtime, type InitOptions, type Features, type MemoryInfo } from './runtime.js';
-export { Sequential, type ModelSpec, type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type LayerInfo, type Weights } from './model.js';
-export { ACTIVATION_NAMES, type ActivationName, type ActivationParams, type ActivationSpec } from './activations.js';
+export {
+  Sequential, type ModelSpec, type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type LayerInfo, type Weights,
+  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer,
+} from './model.js';
+export {
+  ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationAlias, type KnownActivation,
+  type ActivationParams, type ActivationSpec, type ActivationObject, type ParamsOf, type CheckedActivation,
+} from './activations.js';
+export type { NumberArray } from './arrays.js';
+export type { CompiledWasm } from './wasm/loader.js';
 export { detectFeatures, type WasmSource, type Binary } from './wasm/loader.js';

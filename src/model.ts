@@ -1,6 +1,7 @@
 import { SimdnnError, checkInt, describe } from './errors.js';
 import {
-  ACTIVATION_KINDS, resolveActivation, type ActivationParams, type ActivationSpec, type ResolvedActivation,
+  ACTIVATION_KINDS, resolveActivation, type ActivationParams, type ActivationSpec, type CheckedActivation,
+  type ResolvedActivation,
 } from './activations.js';
 import { checkF32, isF32, elementAt, toF32Input, typedArrayKind, realLength, type NumberArray } from './arrays.js';
 import { Resource, type Registry } from './resource.js';
@@ -39,6 +40,54 @@ export interface ActivationLayerSpec {
 }
 
 export type LayerSpec = DenseLayerSpec | ActivationLayerSpec;
+
+/** What `nn.sequential` accepts: the spec with its strings widened, as a JSON import types it
+ *  (`import spec from './model.json' with { type: 'json' }`). String literals written in code are
+ *  still checked at compile time (see CheckedSpec); everything is checked again at run time. */
+export interface ModelSpecInput {
+  format?: string;
+  version?: number;
+  inputs?: number;
+  layers: ReadonlyArray<LayerSpecInput>;
+}
+
+/** A layer as `nn.sequential` accepts it (see ModelSpecInput). */
+export interface LayerSpecInput {
+  type?: string;
+  inputs?: number;
+  units?: number;
+  activation?: string | { readonly name: string };
+  weights?: Weights;
+  bias?: ArrayLike<number>;
+  weightsLayout?: string;
+  name?: string;
+}
+
+/** A string (or number) literal checked against what is allowed; a widened `string` passes
+ *  (JSON imports and dynamic values, checked at run time). */
+type CheckedLiteral<T, Allowed> = [T] extends [undefined] ? T
+  : string extends T ? T : number extends T ? T : [T] extends [Allowed] ? T : Allowed;
+
+/** A layer with its literal activation, type and weightsLayout checked. */
+export type CheckedLayer<L> = {
+  [K in keyof L]: K extends 'activation' ? CheckedActivation<Exclude<L[K], undefined>> | Extract<L[K], undefined>
+    : K extends 'type' ? CheckedLiteral<L[K], 'dense' | 'activation'>
+    : K extends 'weightsLayout' ? CheckedLiteral<L[K], 'out-in' | 'in-out'>
+    : L[K];
+};
+type CheckedLayers<Ls> = { [I in keyof Ls]: CheckedLayer<Ls[I]> };
+
+/**
+ * A spec as written, checked at compile time: an activation name that is a typo ('relux'), a wrong
+ * parameter, or an unknown layer type fails to compile; widened strings (a JSON import, a dynamic
+ * name) pass and are checked at run time.
+ */
+export type CheckedSpec<S> = {
+  [K in keyof S]: K extends 'layers' ? CheckedLayers<S[K]>
+    : K extends 'format' ? CheckedLiteral<S[K], 'simdnn'>
+    : K extends 'version' ? CheckedLiteral<S[K], 1>
+    : S[K];
+};
 
 /** The simdnn model format, version 1: plain JSON (weights may also be Float32Arrays). */
 export interface ModelSpec {

@@ -1,12 +1,14 @@
 import { SimdnnError, checkInt, describe } from './errors.js';
 import { checkF32, viewF32 } from './arrays.js';
 import {
-  ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type ActivationSpec,
+  ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type CheckedActivation, type ParamsOf,
 } from './activations.js';
 import { Arena, type WasmMemory } from './wasm/memory.js';
 import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
-import { Sequential, allocResult, type DenseLayerSpec, type ModelSpec } from './model.js';
+import {
+  Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput,
+} from './model.js';
 import * as ops from './ops.js';
 
 /** Options for init(). */
@@ -163,7 +165,9 @@ export class Runtime implements Disposable {
    * `out` may be `x` itself (in place). Softmax and logSoftmax treat x as one row; use
    * softmax(x, cols) for several rows.
    */
-  activate(name: ActivationSpec, x: Float32Array, params?: ActivationParams, out?: Float32Array): Float32Array {
+  activate<const S extends string | { readonly name: string }>(
+    name: CheckedActivation<S>, x: Float32Array, params?: S extends string ? ParamsOf<S> : ActivationParams, out?: Float32Array,
+  ): Float32Array {
     this.#enter('activate');
     try {
       // Every argument is converted and checked before any memory is touched.
@@ -259,7 +263,7 @@ export class Runtime implements Disposable {
   }
 
   /** A model from a spec (see ModelSpec; the README documents the JSON format). */
-  sequential(spec: ModelSpec): Sequential {
+  sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>): Sequential {
     this.#enter('sequential');
     try {
       return new Sequential(this.#ctx, this.#registry, spec);
@@ -269,7 +273,7 @@ export class Runtime implements Disposable {
   }
 
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */
-  dense(spec: DenseLayerSpec): Sequential {
+  dense<const L extends LayerSpecInput>(spec: CheckedLayer<L>): Sequential {
     this.#enter('dense');
     try {
       if (spec === null || typeof spec !== 'object') {

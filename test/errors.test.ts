@@ -154,6 +154,11 @@ const ROWS: Row[] = [
   ['predictInto(x, out of 3)', (c) => c.model.predictInto(x3(), new Float32Array(3)), 'SHAPE_MISMATCH', /predictInto: out must be a Float32Array of batch × outputs = 2 values, received Float32Array\(3\)/],
   ['predictInto(x, number[])', (c) => c.model.predictInto(x3(), [0, 0] as never), 'SHAPE_MISMATCH', /out must be a Float32Array of batch × outputs = 2 values, received Array\(2\)/],
   ['predictInto(x, undefined)', (c) => c.model.predictInto(x3(), undefined as never), 'SHAPE_MISMATCH', /out must be a Float32Array .*received undefined/],
+  ['predict(x) where a getter of x calls relu', (c) => {
+    const x = [1, 2, 3];
+    Object.defineProperty(x, 0, { get: () => { c.nn.relu(new Float32Array(2)); return 1; } });
+    return c.model.predict(x);
+  }, 'REENTRANT_CALL', /nn\.activate: called while another simdnn call of the same runtime is running .*nothing was done/],
 
   // ---- disposed objects
   ['predict after dispose', (c) => c.dead.predict(x3()), 'DISPOSED', /model\.predict: this model was disposed; create a new one/],
