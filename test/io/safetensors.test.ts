@@ -191,7 +191,7 @@ describe('specTensors', () => {
       ],
     }, tensors);
     expect(spec.inputs).toBe(2);
-    const [d1, d2, bn] = spec.layers as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+    const [d1, d2, bn] = spec.layers as unknown as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     expect(d1).toMatchObject({ type: 'dense', inputs: 2, units: 3 });
     expect(Array.from((d1.activation as { slope: Float32Array }).slope)).toEqual([0.1, 0.2, 0.3].map(Math.fround));
     expect(d2).toMatchObject({ type: 'dense', inputs: 3, units: 2 });
