@@ -81,6 +81,9 @@ export function tfjsToSpec(modelJson: unknown, weights?: TfjsWeights): ImportedM
     }
   }
   if (!isObj(json)) throw new SimdnnError('INVALID_ARGUMENT', `tfjsToSpec: modelJson must be model.json (text or object), received ${describe(modelJson)}`);
+  if (json.format === 'graph-model') {
+    throw unsupportedModel(`TF.js graph models (model.json with format "graph-model") are not supported; simdnn imports layers models (tensorflowjs_converter --output_format=tfjs_layers_model, or TF.js model.save())`);
+  }
   let topology = json.modelTopology ?? (json.class_name !== undefined ? json : undefined);
   if (!isObj(topology)) throw invalidModel(`TF.js model.json has no modelTopology (is it a graph model? simdnn reads layers models)`);
   const kerasVersion = String(topology.keras_version ?? '');
