@@ -120,3 +120,23 @@ describe('a PyTorch export cut at every byte', () => {
     });
   }
 });
+
+describe('ONNX Runtime agrees (outputs stored when the fixtures were made)', () => {
+  const ort = fixtureJson<{ version: string; cases: Record<string, { output: string; y: number[][] }> }>('onnx/ort.json');
+  let nn: Runtime;
+  beforeAll(async () => {
+    nn = await runtime();
+  });
+  it('ran most fixtures', () => {
+    expect(Object.keys(ort.cases).length).toBeGreaterThanOrEqual(30);
+  });
+  for (const [name, c] of Object.entries(ort.cases)) {
+    it(`${name}: simdnn vs ONNX Runtime ${ort.version}, and the fixture's framework vs ONNX Runtime`, () => {
+      const externalData = data.cases[name]!.externalData ? { [data.cases[name]!.externalData!]: fixture(`onnx/${data.cases[name]!.externalData}`) } : undefined;
+      const spec = onnxToSpec(fixture(`onnx/${name}.onnx`), { externalData }).spec;
+      const want = Float32Array.from(c.y.flat());
+      expectClose(runSpec(nn, spec, X, BATCH), want, 1e-5, `${name} simdnn vs ORT`);
+      expectClose(Float32Array.from(data.cases[name]!.y.flat()), want, 1e-5, `${name} framework vs ORT`);
+    });
+  }
+});
