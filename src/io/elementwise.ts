@@ -40,7 +40,7 @@ export function erf(x: number): number {
     d = 1 / d;
     const delta = c * d;
     f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
+    if (Math.abs(delta - 1) < 1e-15) break;
   }
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return x < 0 ? erfc - 1 : 1 - erfc;
@@ -85,14 +85,19 @@ export const PROBES: Float64Array = (() => {
   return Float64Array.from(pts);
 })();
 
+let table: Float64Array[] | undefined;
+
 /** Which candidate the probe values `y = f(PROBES)` match, or undefined. */
 export function identify(y: Float64Array): ActivationSpec | undefined {
+  table ??= CANDIDATES.map((c) => PROBES.map(c.f));
   let best: ActivationSpec | undefined;
   let bestErr = Infinity;
-  for (const c of CANDIDATES) {
+  for (let k = 0; k < CANDIDATES.length; k++) {
+    const c = CANDIDATES[k]!;
+    const values = table[k]!;
     let err = 0;
     for (let i = 0; i < PROBES.length && err <= 1e-5; i++) {
-      const want = c.f(PROBES[i]!);
+      const want = values[i]!;
       const got = y[i]!;
       const e = Number.isNaN(got) ? Infinity : Math.abs(got - want) / Math.max(1, Math.abs(want));
       if (e > err) err = e;

@@ -101,7 +101,7 @@ export function onnxToSpec(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     throw new SimdnnError('INVALID_ARGUMENT', `onnxToSpec: options must be an object, received ${describeValue(options)}`);
   }
   const model = decodeModel(bytes);
-  return new Importer(model, options).run();
+  return new Importer(model, options, bytes.length).run();
 }
 
 function describeValue(v: unknown): string {
@@ -137,6 +137,43 @@ function attrString(n: Node, name: string): string | undefined {
 
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
+/** Most consecutive regions tried as one written-out activation (GELU needs 2). */
+const MAX_COMPOSE = 4;
+
+/** Nodes by file position, smallest first (a binary heap). */
+class NodeHeap {
+  readonly #a: Node[] = [];
+  push(n: Node): void {
+    const a = this.#a;
+    let i = a.push(n) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.index <= n.index) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = n;
+  }
+  pop(): Node | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1]!.index < a[l]!.index ? l + 1 : l;
+        if (a[c]!.index >= last.index) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
 /** A dense layer while folding: float64 once anything has been folded into it. */
 interface WorkDense {
   kind: 'dense';
@@ -166,8 +203,11 @@ class Importer {
   readonly #inits = new Map<string, RawTensor>();
   readonly #values = new Map<string, Value>();
   #inputName = '';
+  /** Most elements a folded constant may have: no more than the file's size implies. */
+  readonly #budget: number;
 
-  constructor(model: Model, opts: OnnxImportOptions) {
+  constructor(model: Model, opts: OnnxImportOptions, size: number) {
+    this.#budget = Math.max(size, 1024);
     this.#model = model;
     this.#g = model.graph;
     this.#opts = opts;
@@ -279,23 +319,18 @@ class Importer {
       }
       indeg.set(n, d);
     }
-    const ready = [...need].filter((n) => indeg.get(n) === 0).sort((a, b) => b.index - a.index);
+    const ready = new NodeHeap();
+    for (const n of need) if (indeg.get(n) === 0) ready.push(n);
     const order: Node[] = [];
-    while (ready.length) {
-      const n = ready.pop()!;
+    for (let n = ready.pop(); n; n = ready.pop()) {
       order.push(n);
-      const next: Node[] = [];
       for (const o of n.outputs) {
         for (const c of this.#consumers.get(o) ?? []) {
           if (!need.has(c)) continue;
           const d = indeg.get(c)! - 1;
           indeg.set(c, d);
-          if (d === 0) next.push(c);
+          if (d === 0) ready.push(c);
         }
-      }
-      if (next.length) {
-        ready.push(...next);
-        ready.sort((a, b) => b.index - a.index);
       }
     }
     if (order.length !== need.size) {
@@ -356,7 +391,7 @@ class Importer {
       this.#values.set(n.outputs[0]!, out);
       return;
     }
-    const t = foldConstant(n, ins.map((v) => (v as { t: Tensor } | undefined)?.t), this.#opset);
+    const t = foldConstant(n, ins.map((v) => (v as { t: Tensor } | undefined)?.t), this.#opset, this.#budget);
     if (!t) throw this.#unsupported(n, 'on constants');
     this.#values.set(n.outputs[0]!, { kind: 'const', t });
   }
@@ -615,12 +650,15 @@ class Importer {
     st.inputs = st.width;
     for (let i = 0; i < regions.length;) {
       const r = regions[i]!;
-      // Longest run of elementwise regions that together compute a known activation.
+      // Longest run of elementwise regions that together compute a known activation: a region of
+      // several nodes, possibly followed by scalar steps (GELU's trailing Mul by 0.5).
       const outs: Float64Array[] = [];
-      let ys: Float64Array | undefined = PROBES;
-      for (let j = i; j < regions.length && ys; j++) {
-        ys = this.#evalRegion(regions[j]!, ys);
-        if (ys) outs.push(ys);
+      if (this.#composable(r)) {
+        let ys: Float64Array | undefined = PROBES;
+        for (let j = i; j < regions.length && j < i + MAX_COMPOSE && ys && this.#composable(regions[j]!); j++) {
+          ys = this.#evalRegion(regions[j]!, ys);
+          if (ys) outs.push(ys);
+        }
       }
       let matched = false;
       for (let k = outs.length - 1; k >= 0; k--) {
@@ -645,6 +683,17 @@ class Importer {
       i++;
     }
     return finish(st, this.#inputName);
+  }
+
+  /** A region that may be part of a written-out activation: several nodes, or one elementwise
+   *  step by a scalar constant. */
+  #composable(r: { entry: string; nodes: Node[] }): boolean {
+    if (r.nodes.length > 1) return true;
+    const n = r.nodes[0]!;
+    if (n.opType === 'Neg') return true;
+    if (!['Add', 'Sub', 'Mul', 'Div'].includes(n.opType) || n.inputs.length !== 2) return false;
+    const other = this.#const(n.inputs[n.inputs[0] === r.entry ? 1 : 0]!);
+    return other !== undefined && other.data.length === 1;
   }
 
   /** scikit-learn's binary classifier head: probabilities = Concat(1 − σ(z), σ(z)) = softmax([0, z]). */
@@ -1047,9 +1096,9 @@ function reshapeDims(dims: Dim[], target: Dim[], allowzero: boolean): Dim[] | un
 // ---------------------------------------------------------------------------------------------
 // Constant folding
 
-const FOLD_LIMIT = 2 ** 26;
-
-function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number): Tensor | undefined {
+/** Evaluate a node whose inputs are all constants. `limit` bounds the elements of a result that
+ *  could grow beyond its inputs (Gather, ConstantOfShape). */
+function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number, limit: number): Tensor | undefined {
   const a = ins[0];
   const where = nodeLabel(n);
   switch (n.opType) {
@@ -1128,7 +1177,7 @@ function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number): T
       if (!a || !idx || a.strings || attrNum(n, 'axis', 0) !== 0) return undefined;
       const rows = a.dims[0] ?? 1;
       const inner = size(a.dims.slice(1));
-      if (idx.data.length * inner > FOLD_LIMIT) return undefined;
+      if (idx.data.length * inner > limit) throw unsupportedModel(`${where}: gathers ${idx.data.length * inner} values, more than this file's size allows`);
       const out = new (a.data.constructor as Float64ArrayConstructor)(idx.data.length * inner);
       idx.data.forEach((i, k) => {
         const r = i < 0 ? i + rows : i;
@@ -1153,7 +1202,7 @@ function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number): T
       if (!a) return undefined;
       const dims = Array.from(a.data);
       const total = elementCount(dims, where);
-      if (total > FOLD_LIMIT) return undefined;
+      if (total > limit) throw unsupportedModel(`${where}: a constant of ${total} values is more than this file's size allows`);
       const v = n.attrs.get('value')?.t;
       const vt = v ? tensorValues(v) : { dtype: DT.FLOAT, dims: [1], data: new Float32Array(1) };
       const data = new (vt.data.constructor as Float64ArrayConstructor)(total).fill(vt.data[0] ?? 0);

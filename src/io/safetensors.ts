@@ -103,10 +103,10 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     if (begin > end || end > dataLen) {
       throw invalidModel(`${where}: data_offsets [${begin}, ${end}] lie outside the ${dataLen} data bytes`);
     }
-    let count = 1;
+    let count = (shape as number[]).includes(0) ? 0 : 1;
     for (const d of shape as number[]) {
+      if (count === 0 || count > dataLen) break; // already too large for the data: no overflow
       count *= d;
-      if (count > dataLen) break;
     }
     const need = count * DTYPE_BYTES[dtype]!;
     if (need !== end - begin) {

@@ -364,6 +364,29 @@ describe('malformed files are INVALID_MODEL and say where', () => {
     expect(fail(() => onnxToSpec(model({ nodes: [{ op: 'Add', inputs: ['x', 'ghost'], outputs: ['y'] }] }))).message).toMatch(/reads "ghost", which no node/);
   });
 
+  it('a constant that would outgrow the file (ConstantOfShape [2^25]) is refused without allocating it', () => {
+    const t0 = performance.now();
+    const e = fail(() => onnxToSpec(model({
+      nodes: [
+        { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['big'], name: 'cos' },
+        { op: 'Add', inputs: ['x', 'big'], outputs: ['y'] },
+      ],
+      initializers: [{ name: 'shape', dims: [1], int64: [2 ** 25] }],
+    })));
+    expect(e.code).toBe('UNSUPPORTED_MODEL');
+    expect(e.message).toMatch(/"cos" \(ConstantOfShape\).*more than this file's size allows/);
+    expect(performance.now() - t0).toBeLessThan(100);
+  });
+
+  it('20,000 nodes in a chain import in linear time', () => {
+    const nodes: NodeArgs[] = [gemm];
+    for (let k = 0; k < 20000; k++) nodes.push({ op: k % 2 ? 'Relu' : 'Tanh', inputs: [k ? `t${k - 1}` : 'h'], outputs: [k === 19999 ? 'y' : `t${k}`] });
+    const t0 = performance.now();
+    const spec = onnxToSpec(model({ nodes, initializers: [W, B] })).spec;
+    expect(spec.layers).toHaveLength(20000);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it('every byte flip of a small model gives a result or INVALID/UNSUPPORTED_MODEL, never another error', () => {
     const good = model({ nodes: [gemm, { op: 'Relu', inputs: ['h'], outputs: ['y'] }], initializers: [W, B, { name: 'shape', dims: [2], int64: [0, -1] }] });
     for (let i = 0; i < good.length; i++) {

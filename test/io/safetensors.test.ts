@@ -161,6 +161,11 @@ describe('readSafetensors: hostile files are INVALID_MODEL, at once', () => {
     });
   }
 
+  it('an empty tensor with a huge dimension is fine (no overflow in dtype × shape)', () => {
+    const r = readSafetensors(craft({ e: { dtype: 'F32', shape: [2 ** 40, 0], data_offsets: [0, 0] } }));
+    expect(r.get('e')).toEqual({ dtype: 'F32', shape: [2 ** 40, 0], data: new Float32Array(0) });
+  });
+
   it('invalid UTF-8 in the header', () => {
     const f = craft('{"a"}');
     f[10] = 0xff;
