@@ -246,7 +246,8 @@ class Importer {
     if (input.elemType !== undefined && !isFloatType(input.elemType)) {
       throw unsupportedModel(`ONNX input ${quote(input.name)} holds ${dtypeName(input.elemType)}; simdnn models take float inputs`);
     }
-    const inDims: Dim[] | undefined = input.dims?.map((d, i) => (typeof d === 'number' && d > 0 ? (i === 0 ? 'N' : d) : i === 0 ? 'N' : '?'));
+    // Without a shape in the file the input is taken to be [batch, features].
+    const inDims: Dim[] = input.dims?.map((d, i) => (typeof d === 'number' && d > 0 ? (i === 0 ? 'N' : d) : i === 0 ? 'N' : '?')) ?? ['N', '?'];
     this.#values.set(this.#inputName, { kind: 'data', dims: inDims });
     for (const n of order) this.#evaluate(n);
     const tv = this.#values.get(target);
@@ -463,13 +464,13 @@ class Importer {
     switch (n.opType) {
       case 'Gemm': {
         const b = c(1);
-        if (!d0 || !b || b.dims.length !== 2) return undefined;
-        return [d0[0] ?? 'N', attrNum(n, 'transB', 0) ? b.dims[0]! : b.dims[1]!];
+        if (!b || b.dims.length !== 2) return undefined;
+        return [d0?.[0] ?? 'N', attrNum(n, 'transB', 0) ? b.dims[0]! : b.dims[1]!];
       }
       case 'MatMul': {
         const b = c(1);
-        if (!d0 || !b || b.dims.length !== 2) return undefined;
-        return [...d0.slice(0, -1), b.dims[1]!];
+        if (!b || b.dims.length !== 2) return undefined;
+        return [...(d0 ?? ['N', '?']).slice(0, -1), b.dims[1]!];
       }
       case 'Flatten': {
         if (!d0) return undefined;
@@ -837,10 +838,13 @@ class Importer {
         throw unsupportedModel(`${nodeLabel(n)} flattens a rank-${rank} tensor at axis ${attrNum(n, 'axis', 1)}; simdnn models are [batch, features] throughout (only a Flatten of [batch, n] at axis 1, which does nothing, is supported)`);
       }
       case 'Reshape': {
-        const inDims = (this.#values.get(entry) as { dims?: Dim[] }).dims ?? ['N', st.width ?? '?'];
-        const outDims = (this.#values.get(n.outputs[0]!) as { dims?: Dim[] }).dims;
-        if (inDims.length === 2 && outDims && outDims.length === 2 && outDims[0] === 'N' && (outDims[1] === inDims[1] || (typeof outDims[1] !== 'number' && st.width !== undefined && inDims[1] === '?'))) return;
+        const known = (this.#values.get(entry) as { dims?: Dim[] }).dims ?? ['N', '?'];
+        // [batch, width] with the width the layers so far give (the file may not say).
+        const inDims: Dim[] = known.length === 2 ? ['N', st.width ?? known[1]!] : known;
         const shape = n.inputs[1] ? this.#values.get(n.inputs[1]) : undefined;
+        const target = shape?.kind === 'const' ? (Array.from(shape.t.data) as Dim[]) : shape?.kind === 'shape' ? shape.v : undefined;
+        const outDims = target && reshapeDims(inDims, target, attrNum(n, 'allowzero', 0) === 1);
+        if (inDims.length === 2 && outDims?.length === 2 && outDims[0] === 'N' && outDims[1] === inDims[1] && inDims[1] !== '?') return;
         const shown = shape?.kind === 'const' ? `[${Array.from(shape.t.data).join(', ')}]` : shape?.kind === 'shape' ? `[${shape.v.join(', ')}]` : 'an unknown shape';
         throw unsupportedModel(`${nodeLabel(n)} reshapes [${inDims.join(', ')}] to ${shown}; only reshapes that keep [batch, features] are supported`);
       }

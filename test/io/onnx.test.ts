@@ -230,6 +230,12 @@ describe('dense layers and what folds into them', () => {
       { op: 'Flatten', inputs: ['f'], outputs: ['y'] },
     ], [{ name: 'axes', dims: [1], int64: [0] }, { name: 'minus1', dims: [1], int64: [-1] }]);
     expect(view.layers).toHaveLength(1);
+    const noShape = onnxToSpec(model({
+      nodes: [gemm, { op: 'Reshape', inputs: ['h', 'shape'], outputs: ['y'] }],
+      initializers: [W, B, { name: 'shape', dims: [2], int64: [-1, 3] }],
+      inputs: [valueInfo('x')],
+    })).spec;
+    expect(noShape.inputs).toBe(4);
     const e = fail(() => withTail([{ op: 'Reshape', inputs: ['h', 'shape'], outputs: ['y'] }], [{ name: 'shape', dims: [1], int64: [-1] }]));
     expect(e.code).toBe('UNSUPPORTED_MODEL');
     expect(e.message).toMatch(/reshapes \[N, 3\] to \[-1\]/);
