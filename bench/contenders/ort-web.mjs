@@ -4,7 +4,7 @@
 import { filesBytes, footprintOf } from '../lib/footprint.mjs';
 import { ortContender } from './ort-common.mjs';
 
-const DIST = 'node_modules/onnxruntime-web/dist/';
+const DIST = 'bench/node_modules/onnxruntime-web/dist/';
 
 export default ortContender({
   id: 'ort-web',
