@@ -17,7 +17,7 @@ export default ortContender({
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     // 1.30 ships one wasm binary (SIMD; threads unused with numThreads = 1): an fs trace shows Node
-    // loading dist/ort-wasm-simd-threaded.wasm.
+    // loading onnxruntime-web/dist/ort-wasm-simd-threaded.wasm.
     return { ort, info: { version: ort.env.versions?.web, executionProvider: 'wasm', numThreads: ort.env.wasm.numThreads, binary: 'ort-wasm-simd-threaded.wasm' } };
   },
 
