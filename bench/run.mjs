@@ -1,6 +1,7 @@
-// simdnn comparative benchmark (issue 3). `npm run bench` (full, a few minutes) or
+// simdnn comparative benchmark. `npm run bench` (full, a few minutes) or
 // `BENCH_QUICK=1 npm run bench` (smoke test, < 1 minute: checks every result and that every
-// contender ran; never asserts timings). Needs `npm run build` first.
+// contender ran; never asserts timings). Needs `npm run build` first. The peer libraries live in
+// bench/package.json: the first run installs them into bench/node_modules (bench/setup.mjs).
 //
 // Every contender runs in its own child process (bench/child.mjs): a fresh V8 each, node flags per
 // contender (the relaxed simdnn binary needs --experimental-wasm-relaxed-simd on Node 20), and a
@@ -10,14 +11,15 @@
 // Optional filters for development: BENCH_ONLY=ids,… (contenders), BENCH_WORKLOADS=ids,…
 // `node bench/run.mjs --render` rewrites latest.md/svg (and the targets) from latest.json, no run.
 // Exit code: 0 when every supported (contender, workload) pair ran and matched the float64
-// reference; 1 otherwise (wrong result, crash, init failure); 2 when the package is not built.
+// reference; 1 otherwise (wrong result, crash, init failure); 2 when the package is not built or
+// the peer libraries could not be installed.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONTENDERS } from './contenders/index.mjs';
+import { ensureBenchDeps } from './setup.mjs';
 import { WORKLOADS } from './lib/workloads.mjs';
 import { relaxedSimdSupported } from './lib/roofline.mjs';
 import { buildReport, refreshTargets, renderConsole, renderMarkdown, renderSvg } from './lib/report.mjs';
@@ -69,6 +71,10 @@ function relaxedFlags() {
   return relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'];
 }
 const RELAXED_FLAGS = relaxedFlags();
+
+// The contenders import the peer libraries (bench/node_modules): install them first if needed.
+ensureBenchDeps();
+const { CONTENDERS } = await import('./contenders/index.mjs');
 const flagsFor = (c) => (c.nodeFlags?.length ? RELAXED_FLAGS : []);
 
 // ------------------------------------------------------------ child processes

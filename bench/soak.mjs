@@ -1,4 +1,4 @@
-// simdnn soak benchmark (issue 5). `npm run soak` — not part of `npm test`. Needs `npm run build`.
+// simdnn soak benchmark. `npm run soak` — not part of `npm test`. Needs `npm run build`.
 //
 // Runs inference for SOAK_SECONDS (default 60) on a mid-size MLP (256 → 512 → 256 → 10, ReLU,
 // ReLU, softmax: 0.26 M parameters) with batches varying from 1 to 128, alternating predict and

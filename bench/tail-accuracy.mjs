@@ -1,10 +1,14 @@
 // Sigmoid far into its lower tail: simdnn against ONNX Runtime Node and a float64 reference.
 // `node bench/tail-accuracy.mjs` (needs `npm run build`). ORT's sigmoid (MLAS) is a rational
 // function plus 1/2 with absolute accuracy only; simdnn's goes through e^-|x| and keeps its
-// relative accuracy. Prints one row per input.
-import ort from 'onnxruntime-node';
-import { buildOnnx } from './lib/onnx-model.mjs';
-import { init } from '../dist/node.js';
+// relative accuracy. Prints one row per input. Installs the benchmark's peer libraries into
+// bench/node_modules first if they are not there (bench/setup.mjs).
+import { ensureBenchDeps } from './setup.mjs';
+
+ensureBenchDeps();
+const { default: ort } = await import('onnxruntime-node');
+const { buildOnnx } = await import('./lib/onnx-model.mjs');
+const { init } = await import('../dist/node.js');
 
 const xs = Float32Array.of(-5, -10, -15, -17, -20, -30, -60, -80);
 const model = buildOnnx({ kind: 'elementwise', op: 'sigmoid', elements: xs.length, id: 'sigmoid-tail' });

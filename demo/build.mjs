@@ -1,5 +1,5 @@
 // Builds the demo (demo/index.html and its modules, simdnn from ../src) with Vite into demo/dist/.
-// Vite emits simdnn's .wasm files as assets from src/wasm/platform-browser.ts's
+// Vite emits simdnn's .wasm files as assets from src/platform-browser.ts's
 // `new URL('…wasm', import.meta.url)`: no plugin, no configuration.
 import { build } from 'vite';
 import { fileURLToPath } from 'node:url';

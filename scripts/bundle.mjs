@@ -2,14 +2,22 @@
 // a dozen halves Node's import time (measured: 20 ms → 4.5 ms from `import` to loaded), and
 // bundlers get a single module. dist/*.js sit one level below the package root, like src/*.ts, so
 // `new URL('../build/…wasm', import.meta.url)` resolves the same from source and from dist.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// The library entries are minified (source maps beside them): V8 compiles the module text at
-// import, and the minified bundle imports ~2 ms faster in a fresh Node process (7.1 → 5.2 ms here).
+// The library entries are minified: V8 compiles the module text at import, and the minified bundle
+// imports ~2 ms faster in a fresh Node process (7.1 → 5.2 ms here).
 // keepNames: stack traces (the leak warning's creation site) keep readable names such as Runtime.sequential.
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, keepNames: true, legalComments: 'none', logLevel: 'warning' };
+// No source maps by default: they were 236 kB of the 545 kB the published package unpacked to (72 of
+// its 164 kB packed), plus the src/ they point into, for stepping through simdnn's own internals,
+// which a checkout does better. `node scripts/bundle.mjs --sourcemap` writes linked maps for that.
+const sourcemap = process.argv.includes('--sourcemap');
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, keepNames: true, legalComments: 'none', logLevel: 'warning' };
 await Promise.all([
   build({ ...common, minify: true, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node' }),
   build({ ...common, minify: true, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] }),
-  build({ ...common, entryPoints: ['src/demo.ts'], outfile: 'dist/demo.js', platform: 'node', external: ['./node.js'], banner: { js: '#!/usr/bin/env node' } }),
+  // `npm start`'s tour (src/demo.ts). Built beside node.js, which it imports; not published (package.json "files").
+  build({ ...common, entryPoints: ['src/demo.ts'], outfile: 'dist/demo.js', platform: 'node', external: ['./node.js'] }),
 ]);
+// A map left by an earlier --sourcemap build would no longer match its bundle.
+if (!sourcemap) for (const name of ['node', 'index', 'demo']) rmSync(`dist/${name}.js.map`, { force: true });

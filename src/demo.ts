@@ -5,8 +5,15 @@ import { init, type Runtime } from './node.js';
 const f = (v: number, d = 4) => (Number.isInteger(v) ? String(v) : v.toFixed(d));
 const row = (a: ArrayLike<number>, d = 4) => `[${Array.from(a, (v) => f(v, d)).join(', ')}]`;
 
+/** Bold headings only on a terminal, and never with NO_COLOR set (no-color.org: present and not
+ *  empty) or TERM=dumb: piped into a file or another program, the output is plain text. */
+function useStyle(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+const STYLE = useStyle(process.stdout, process.env);
+
 function heading(text: string): void {
-  console.log(`\n\x1b[1m${text}\x1b[0m`);
+  console.log(STYLE ? `\n\x1b[1m${text}\x1b[0m` : `\n${text}`);
 }
 
 /** Deterministic weights so every run prints the same model. */
@@ -82,8 +89,7 @@ function collapse(nn: Runtime): void {
 function xor(nn: Runtime): void {
   heading('3. XOR: no single linear neuron separates it; two ReLU neurons and one output do');
   const X = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1);
-  // The best linear neuron (least squares) for XOR is w = (0, 0), b = 0.5: it outputs 0.5 everywhere.
-  const linear = nn.dense({ inputs: 2, units: 1, weights: [0, 0], bias: [0.5], activation: 'step' });
+  const XOR = [0, 1, 1, 0];
   // h1 = relu(x1 + x2), h2 = relu(x1 + x2 − 1), y = h1 − 2·h2
   const model = nn.sequential({
     format: 'simdnn', version: 1,
@@ -93,17 +99,34 @@ function xor(nn: Runtime): void {
     ],
   });
   const y = model.predict(X, 4);
-  const lin = linear.predict(X, 4);
-  console.log('   x1 x2 | XOR | network | best linear neuron (step)');
+  // A single linear neuron with a step (a perceptron) draws one line through the plane: at best 3 of
+  // the 4 points fall on the right side. Search a grid of them, all at once: one dense layer of G³
+  // step units, each unit one candidate (w1, w2, b), evaluated on the 4 points in one call.
+  const grid = Array.from({ length: 9 }, (_, i) => -2 + i / 2); // −2, −1.5, …, 2
+  const candidates = grid.flatMap((w1) => grid.flatMap((w2) => grid.map((b) => [w1, w2, b] as const)));
+  const perceptrons = nn.dense({
+    inputs: 2, units: candidates.length, activation: 'step',
+    weights: candidates.flatMap(([w1, w2]) => [w1, w2]), bias: candidates.map(([, , b]) => b),
+  });
+  const out = perceptrons.predict(X, 4); // [4 points][candidates]
+  const score = candidates.map((_, u) => XOR.filter((t, i) => out[i * candidates.length + u] === t).length);
+  const best = Math.max(...score);
+  const winners = score.filter((s) => s === best).length;
+  // The one shown: w = (1, 1), b = −0.5, which computes OR and is wrong only on (1, 1).
+  const shown = candidates.findIndex(([w1, w2, b]) => w1 === 1 && w2 === 1 && b === -0.5);
+  const step = (i: number) => out[i * candidates.length + shown]!;
+  console.log('   x1 x2 | XOR | network | step(x1 + x2 − 0.5)');
   for (let i = 0; i < 4; i++) {
     const a = X[2 * i]!;
     const c = X[2 * i + 1]!;
-    console.log(`    ${a}  ${c} |  ${a ^ c}  |    ${f(y[i]!)}    | ${lin[i]}`);
+    console.log(`    ${a}  ${c} |  ${a ^ c}  |    ${f(y[i]!)}    | ${step(i)}`);
   }
-  const ok = [0, 1, 1, 0].every((t, i) => y[i] === t);
-  console.log(`   network solves XOR: ${ok ? 'yes' : 'NO'}; the linear neuron gets ${[0, 1, 1, 0].filter((t, i) => lin[i] === t).length} of 4 right`);
+  const ok = XOR.every((t, i) => y[i] === t);
+  console.log(`   network solves XOR: ${ok ? 'yes (4 of 4)' : 'NO'}. The step neuron above computes OR: ${score[shown]} of 4 right.`);
+  console.log(`   A grid of ${candidates.length} step neurons (w1, w2, b ∈ {−2, −1.5, …, 2}) in one dense layer, one call:`);
+  console.log(`   the best get ${best} of 4 (${winners} of them); ${best < 4 ? 'none gets all 4' : `${winners} get all 4?!`}.`);
   model.dispose();
-  linear.dispose();
+  perceptrons.dispose();
 }
 
 function mlp(nn: Runtime): void {

@@ -1,5 +1,5 @@
 // Shared by the two ONNX Runtime contenders (same JS API, different engines). The model is built at
-// bench time from the workload's weights (lib/onnx-model.mjs). Each call: new Tensor over the
+// bench time from the workload's weights (bench/lib/onnx-model.mjs). Each call: new Tensor over the
 // Float32Array → await session.run → output tensor's .data (a Float32Array).
 
 import { onnxFor } from '../lib/onnx-model.mjs';

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { bundleBytes, filesBytes, footprintOf } from '../lib/footprint.mjs';
 import { ortContender } from './ort-common.mjs';
 
-const NATIVE_DIR = 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/';
+const NATIVE_DIR = 'bench/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/';
 
 export default ortContender({
   id: 'ort-node',

@@ -4,7 +4,7 @@
 import { filesBytes, footprintOf } from '../lib/footprint.mjs';
 import { ortContender } from './ort-common.mjs';
 
-const DIST = 'node_modules/onnxruntime-web/dist/';
+const DIST = 'bench/node_modules/onnxruntime-web/dist/';
 
 export default ortContender({
   id: 'ort-web',
@@ -17,7 +17,7 @@ export default ortContender({
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     // 1.30 ships one wasm binary (SIMD; threads unused with numThreads = 1): an fs trace shows Node
-    // loading dist/ort-wasm-simd-threaded.wasm.
+    // loading onnxruntime-web/dist/ort-wasm-simd-threaded.wasm.
     return { ort, info: { version: ort.env.versions?.web, executionProvider: 'wasm', numThreads: ort.env.wasm.numThreads, binary: 'ort-wasm-simd-threaded.wasm' } };
   },
 

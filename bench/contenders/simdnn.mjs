@@ -57,7 +57,7 @@ export function simdnn(binary) {
 
     async footprint() {
       return footprintOf({
-        js: await bundleBytes('./dist/index.js'),
+        js: await bundleBytes('../dist/index.js'),
         wasm: filesBytes([`build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`]),
         note: `esbuild --bundle --minify of dist/index.js (browser entry) + build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`,
       });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { filesBytes, footprintOf, fromRoot } from '../lib/footprint.mjs';
 
-const WASM_DIR = fromRoot('node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+const WASM_DIR = fromRoot('bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 /** [rows][cols] → [cols][rows] */
 function transpose(m, rows, cols) {
@@ -114,10 +114,10 @@ export function tfjs(backend) {
     },
 
     async footprint() {
-      const js = ['node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
-        backend === 'wasm' ? 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'
-          : 'node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js'];
-      const wasm = backend === 'wasm' ? ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'] : [];
+      const js = ['bench/node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
+        backend === 'wasm' ? 'bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'
+          : 'bench/node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js'];
+      const wasm = backend === 'wasm' ? ['bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'] : [];
       return footprintOf({
         js: filesBytes(js), wasm: filesBytes(wasm),
         note: `${[...js, ...wasm].map((p) => p.replace(/^.*\//, '')).join(' + ')} (core + one backend; the full @tensorflow/tfjs bundle is larger)`,

@@ -6,6 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The peers are installed in bench/node_modules (bench/package.json), not in the root package.
+const BENCH = fileURLToPath(new URL('../', import.meta.url));
 export const fromRoot = (p) => ROOT + p;
 
 /** Sum of raw and gzip sizes of files (paths relative to the repository root). */
@@ -21,11 +23,12 @@ export function filesBytes(paths, { gzip = true } = {}) {
   return { raw, gz };
 }
 
-/** Minified esbuild browser bundle of `export * from entry` (resolved from the repository root). */
+/** Minified esbuild browser bundle of `export * from entry`, resolved from bench/ (a package name
+ *  finds bench/node_modules; simdnn's own entry is '../dist/index.js'). */
 export async function bundleBytes(entry) {
   const esbuild = await import('esbuild');
   const r = await esbuild.build({
-    stdin: { contents: `export * from ${JSON.stringify(entry)};`, resolveDir: ROOT, loader: 'js' },
+    stdin: { contents: `export * from ${JSON.stringify(entry)};`, resolveDir: BENCH, loader: 'js' },
     bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent',
   });
   const buf = r.outputFiles[0].contents;

@@ -1,5 +1,5 @@
 // Turns the raw child results into the report: derived metrics (GFLOP/s, el/ns, GB/s, ratios,
-// roofline fractions), the issue's targets, and four renderings: console text, JSON, Markdown, SVG.
+// roofline fractions), the performance targets, and four renderings: console text, JSON, Markdown, SVG.
 //
 // Ratio convention everywhere: peer median ÷ simdnn median, so > 1 means simdnn is faster.
 
@@ -142,7 +142,7 @@ function rooflineFractions(workloads, roofline) {
   return rows;
 }
 
-// ------------------------------------------------------------ the issue's targets
+// ------------------------------------------------------------ the performance targets
 
 const ALL_PEERS = null;
 const TARGETS = [
@@ -155,7 +155,7 @@ const TARGETS = [
   { text: 'relu 1M ≥ 5 el/ns (vs ORT Node)', workload: 'ew-relu', metric: 'elPerNs', limit: 5, better: 'higher', peers: ['ort-node'] },
   { text: 'sigmoid 1M ≥ 2.5 el/ns (vs ORT Node)', workload: 'ew-sigmoid', metric: 'elPerNs', limit: 2.5, better: 'higher', peers: ['ort-node'] },
   { text: 'tanh 1M ≥ 2.5 el/ns (vs ORT Node)', workload: 'ew-tanh', metric: 'elPerNs', limit: 2.5, better: 'higher', peers: ['ort-node'] },
-  // The issue names the libraries (ORT Node 30–80 ms, tfjs 250 ms); naive JS has nothing to import.
+  // This target was set against these libraries (ORT Node 30–80 ms, tfjs 250 ms); naive JS has nothing to import.
   { text: 'import → first inference ≤ 5 ms (vs ORT Node, tfjs)', workload: 'startup', metric: 'startupMs', limit: 5, better: 'lower', peers: ['ort-node', 'tfjs-cpu', 'tfjs-wasm'] },
 ];
 
@@ -292,7 +292,7 @@ export function renderConsole(report) {
   out.push(table(['workload', ...report.contenders.map((c) => c.id)], matrixRows(report), ['l']));
   out.push('', 'start-up (fresh process): import → first inference');
   out.push(table(['contender', 'import+init', 'model setup', 'first call', 'total', 'JS', 'wasm'], startupRows(report), ['l']));
-  out.push('', 'targets (issue 3)');
+  out.push('', 'targets');
   out.push(table(['target', 'simdnn', 'best peer', 'ratio', 'status'], targetRows(report), ['l', 'l', 'l', 'r', 'l']));
   out.push('', 'simdnn against the in-run roofline');
   out.push(table(['workload', 'binary', 'median', 'into out', 'GFLOP/s', '% peak', 'GB/s', '% bandwidth'], rooflineRows(report), ['l', 'l']));
@@ -343,7 +343,7 @@ export function renderMarkdown(report) {
   out.push('## Where a peer is faster than simdnn', '');
   out.push(...(faster.length ? faster : ['- nowhere in this run']), '');
 
-  out.push('## Targets (issue 3)', '');
+  out.push('## Targets', '');
   out.push('simdnn = the better of its two binaries; ratio = how many times better simdnn is than the best listed peer (> 1: simdnn better).', '');
   out.push(mdTable(['target', 'simdnn', 'best peer', 'ratio', 'status'], targetRows(report), ['l', 'l', 'l', 'r', 'l']), '');
 

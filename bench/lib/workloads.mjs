@@ -162,7 +162,7 @@ function mlpLayers() {
 
 // ---------------------------------------------------------------- cross-process cache
 // Generating the data and the float64 reference takes ~1.5 s; every child process needs it. With
-// BENCH_CACHE_DIR set (run.mjs sets a fresh temporary folder per run), the first process to need a
+// BENCH_CACHE_DIR set (bench/run.mjs sets a fresh temporary folder per run), the first process to need a
 // workload writes it there and the others map it back in.
 
 const CACHE_DIR = process.env.BENCH_CACHE_DIR;
