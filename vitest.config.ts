@@ -14,7 +14,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, HAS_CHROMIUM, IN_CI, NO_CHROMIUM_MESSAGE 
 
 const BROWSER_ONLY = 'test/**/*.browser-only.test.ts';
 const NODE_ONLY = 'test/**/*.node-only.test.ts';
-const BINARY_INDEPENDENT = ['test/bundlers/**', 'test/browser/**', 'test/workers/**', 'test/abi.node-only.test.ts', 'test/train-kernels.node-only.test.ts', 'test/types.node-only.test.ts'];
+const BINARY_INDEPENDENT = ['test/bundlers/**', 'test/browser/**', 'test/workers/**', 'test/abi.node-only.test.ts', 'test/train-kernels.node-only.test.ts', 'test/types.node-only.test.ts', 'test/demo-server.node-only.test.ts'];
 
 if (!HAS_CHROMIUM) {
   if (IN_CI) throw new Error(`simdnn: CI is set but there is ${NO_CHROMIUM_MESSAGE}`);

@@ -11,11 +11,22 @@ await writeFile(
   new URL('../build/.npmignore', import.meta.url),
   '# npm pack: publish the .wasm files that package.json "files" lists (build/.gitignore excludes everything)\n',
 );
-for (const target of ['simd', 'relaxed']) {
-  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', target], {});
+// The two targets build in parallel, one child process each (asc is single-threaded; with two cores
+// this halves the install's build step). `node scripts/build-wasm.mjs simd` builds one target here.
+const only = process.argv[2];
+if (only) {
+  const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', only], {});
   if (error) {
     console.error(stderr.toString());
-    console.error(`asc failed for target ${target}: ${error.message}`);
+    console.error(`asc failed for target ${only}: ${error.message}`);
     process.exit(1);
   }
+} else {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const self = fileURLToPath(import.meta.url);
+  const codes = await Promise.all(['simd', 'relaxed'].map((target) => new Promise((resolve) => {
+    spawn(process.execPath, [self, target], { stdio: 'inherit' }).on('close', resolve);
+  })));
+  if (codes.some((c) => c !== 0)) process.exit(1);
 }
