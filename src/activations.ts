@@ -403,7 +403,39 @@ const SOFTPLUS_THRESHOLD_NEVER_MATTERS = 16;
  * names for the same parameters; two names for one parameter, an unknown name or a missing
  * required one are INVALID_PARAMETER: nothing is silently ignored.
  */
+/** A parameter as given (its key as written) or its default. */
+function argOf(set: Map<Param, { key: string; value: unknown }>, d: Definition, p: Param, fallback: unknown): [string, unknown] {
+  const g = set.get(p);
+  if (g) return [g.key, g.value];
+  const dflt = d.defaults?.[p];
+  return [p, dflt !== undefined ? dflt : fallback];
+}
+
+function numberOf(spelling: string, set: Map<Param, { key: string; value: unknown }>, d: Definition, p: Param, fallback: number, finite = true): number {
+  return num(spelling, ...argOf(set, d, p, fallback), finite);
+}
+
+/** Resolutions of bare names (no parameters), which every `nn.relu(x)` repeats: immutable, so
+ *  shared. Bounded, so that a stream of distinct dynamic names cannot grow it without end. */
+const BY_NAME = new Map<string, ResolvedActivation>();
+
+/**
+ * Validate an activation and its parameters and resolve it for the kernels.
+ * `spec` is a name or `{ name, ...params }`; `params` (for the method form) are merged over it.
+ * The result is frozen.
+ */
 export function resolveActivation(spec: unknown, params?: unknown): ResolvedActivation {
+  if (typeof spec === 'string' && params === undefined) {
+    const cached = BY_NAME.get(spec);
+    if (cached) return cached;
+    const resolved = resolveUncached(spec);
+    if (BY_NAME.size < 256) BY_NAME.set(spec, resolved);
+    return resolved;
+  }
+  return resolveUncached(spec, params);
+}
+
+function resolveUncached(spec: unknown, params?: unknown): ResolvedActivation {
   let rawName: unknown = spec;
   let given = new Map<string, unknown>();
   if (reading('reading the activation', () => spec !== null && typeof spec === 'object' && !Array.isArray(spec))) {
@@ -453,13 +485,6 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
   }
 
   /** The value of parameter p and the name to report it under. */
-  const arg = (p: Param, fallback: unknown): [string, unknown] => {
-    const g = set.get(p);
-    if (g) return [g.key, g.value];
-    const dflt = d.defaults?.[p];
-    return [p, dflt !== undefined ? dflt : fallback];
-  };
-  const number = (p: Param, fallback: number, finite = true) => num(spelling, ...arg(p, fallback), finite);
 
   const name = d.name;
   const filled: ActivationParams = {};
@@ -469,15 +494,15 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
   let slope: Float32Array | undefined;
   switch (name) {
     case 'leakyRelu':
-      a = filled.alpha = number('alpha', 0.01);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', 0.01);
       break;
     case 'elu':
-      a = filled.alpha = number('alpha', 1);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', 1);
       break;
     case 'thresholdedRelu': {
-      a = filled.alpha = number('alpha', 1);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', 1);
       if (set.has('value')) {
-        const [key, v] = arg('value', 0);
+        const [key, v] = argOf(set, d, 'value', 0);
         if (v !== 0) {
           throw new SimdnnError(
             'INVALID_PARAMETER',
@@ -488,33 +513,33 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
       break;
     }
     case 'celu':
-      a = filled.alpha = number('alpha', 1);
-      if (a === 0) throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${arg('alpha', 1)[0]}' must be non-zero, received 0`);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', 1);
+      if (a === 0) throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${argOf(set, d, 'alpha', 1)[0]}' must be non-zero, received 0`);
       break;
     case 'selu':
-      a = filled.alpha = number('alpha', SELU_ALPHA);
-      b = filled.gamma = number('gamma', SELU_GAMMA);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', SELU_ALPHA);
+      b = filled.gamma = numberOf(spelling, set, d, 'gamma', SELU_GAMMA);
       break;
     case 'hardSigmoid':
-      a = filled.alpha = number('alpha', 0.2);
-      b = filled.beta = number('beta', 0.5);
+      a = filled.alpha = numberOf(spelling, set, d, 'alpha', 0.2);
+      b = filled.beta = numberOf(spelling, set, d, 'beta', 0.5);
       break;
     case 'clip':
-      a = filled.min = number('min', -Infinity, false);
-      b = filled.max = number('max', Infinity, false);
+      a = filled.min = numberOf(spelling, set, d, 'min', -Infinity, false);
+      b = filled.max = numberOf(spelling, set, d, 'max', Infinity, false);
       break;
     case 'softplus': {
-      const beta = filled.beta = number('beta', 1);
+      const beta = filled.beta = numberOf(spelling, set, d, 'beta', 1);
       if (!(beta > 0)) {
-        throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${arg('beta', 1)[0]}' must be positive, received ${safeDescribe(beta)}`);
+        throw new SimdnnError('INVALID_PARAMETER', `${spelling}: parameter '${argOf(set, d, 'beta', 1)[0]}' must be positive, received ${safeDescribe(beta)}`);
       }
-      const threshold = filled.threshold = number('threshold', Infinity, false);
+      const threshold = filled.threshold = numberOf(spelling, set, d, 'threshold', Infinity, false);
       a = beta;
       b = threshold >= SOFTPLUS_THRESHOLD_NEVER_MATTERS ? Infinity : threshold;
       break;
     }
     case 'gelu': {
-      const [key, v] = arg('approximate', 'none');
+      const [key, v] = argOf(set, d, 'approximate', 'none');
       const approximate = v === true ? 'tanh' : v === false ? 'none' : v;
       if (approximate !== 'none' && approximate !== 'tanh') {
         throw new SimdnnError(
@@ -527,7 +552,7 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
       break;
     }
     case 'softmax': case 'logSoftmax': {
-      const [key, v] = arg('axis', -1);
+      const [key, v] = argOf(set, d, 'axis', -1);
       if (v !== -1) {
         throw new SimdnnError(
           'INVALID_PARAMETER',
@@ -537,7 +562,7 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
       break;
     }
     case 'prelu': {
-      const [key, v] = arg('slope', undefined);
+      const [key, v] = argOf(set, d, 'slope', undefined);
       slope = toSlope(v, spelling, key);
       filled.slope = Array.from(slope);
       if (slope.length === 1) {
@@ -551,7 +576,7 @@ export function resolveActivation(spec: unknown, params?: unknown): ResolvedActi
     default:
       break;
   }
-  return { name, spelling, kind, a: Math.fround(a), b: Math.fround(b), slope, params: filled };
+  return Object.freeze({ name, spelling, kind, a: Math.fround(a), b: Math.fround(b), slope, params: Object.freeze(filled) });
 }
 
 /** Slopes beyond this many are refused (a layer has at most 2^24 units). */
