@@ -1,3 +1,4 @@
+import { realLength, toF32Input, typedArrayKind } from './arrays.js';
 import { SimdnnError, describe } from './errors.js';
 
 /**
@@ -584,14 +585,18 @@ const MAX_SLOPES = 2 ** 24;
 
 /** A PReLU slope as float32, each element read once (see snapshot). */
 function toSlope(value: unknown, name: string, key: string): Float32Array {
-  if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+  const kind = typedArrayKind(value);
+  if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     throw new SimdnnError('INVALID_PARAMETER', `${name}: '${key}' must hold numbers, received ${safeDescribe(value)} (BigInt values)`);
   }
   let items: unknown[];
   if (typeof value === 'number') items = [value];
-  else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    // A typed array's elements are plain data: no getter can run.
-    items = Array.from({ length: (value as unknown as ArrayLike<number>).length }, (_, i) => (value as unknown as ArrayLike<number>)[i]);
+  else if (kind !== undefined) {
+    // A typed array (any realm): its real elements, by its real length (never its own `length`).
+    if (realLength(value) > MAX_SLOPES) {
+      throw new SimdnnError('INVALID_PARAMETER', `${name}: '${key}' has ${realLength(value)} values; at most ${MAX_SLOPES} are supported`);
+    }
+    items = Array.from(toF32Input(value, `${name}: '${key}'`).array);
   } else if (reading(`reading '${key}'`, () => Array.isArray(value))) {
     items = reading(`reading '${key}'`, () => {
       const arr = value as unknown[];

@@ -9,8 +9,8 @@ import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
 import type { Arena } from './wasm/memory.js';
 
-/** Numbers as a flat array (Float32Array, number[]) or nested rows (number[][]). */
-export type Weights = ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
+/** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
+export type Weights = NumberArray | ReadonlyArray<NumberArray>;
 
 /** A fully connected layer: y = activation(W·x + b). */
 export interface DenseLayerSpec {
@@ -25,7 +25,7 @@ export interface DenseLayerSpec {
    *  `weightsLayout: 'in-out'` (Keras, scikit-learn). Flat or nested arrays. */
   weights: Weights;
   /** units numbers; zeros when absent. */
-  bias?: ArrayLike<number>;
+  bias?: NumberArray;
   /** 'out-in' (default): weights[unit][input]; 'in-out': weights[input][unit]. */
   weightsLayout?: 'out-in' | 'in-out';
   /** Shown in summary(). */
@@ -58,7 +58,7 @@ export interface LayerSpecInput {
   units?: number;
   activation?: string | { readonly name: string };
   weights?: Weights;
-  bias?: ArrayLike<number>;
+  bias?: NumberArray;
   weightsLayout?: string;
   name?: string;
 }

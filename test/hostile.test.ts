@@ -100,6 +100,13 @@ describe(`arguments that lie about their length (${SIMD} binary)`, () => {
     expect(code(() => nn.relu(rand(8, 1), lying(4, 8)))).toBe('SHAPE_MISMATCH');
   });
 
+  it('a prelu slope whose length lies is read by its real length', () => {
+    const slope = lying(2, 1);
+    slope.set([0.5, 0.25]);
+    expect(Array.from(nn.prelu(Float32Array.of(-2, -4, 2, 2), { slope }))).toEqual([-1, -1, 2, 2]);
+    expect(code(() => nn.dense({ inputs: 2, units: 3, weights: new Float32Array(6), activation: { name: 'prelu', slope: lying(2, 3) } }))).toBe('SHAPE_MISMATCH');
+  });
+
   it('activate streams a long Species array through views it builds itself (species never called)', () => {
     const n = 70_007; // several chunks, whole rows of 7
     const x = new Species(n);
