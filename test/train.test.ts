@@ -124,6 +124,68 @@ describe(`model.gradients against the float64 model (${SIMD} binary)`, () => {
     }
   });
 
+  it('the float64 model gradients are the central differences of its loss (every hidden activation and loss)', () => {
+    let seed = 900;
+    const cases: Case[] = [
+      ...HIDDEN.filter((h) => !['step', 'sign'].includes(h.ref.name)).map((hidden) => ({ K: 3, H: 5, C: 2, B: 3, hidden, out: 'linear', loss: 'mse' as RefLoss, labels: false, seed: seed++ })),
+      ...([['softmax', 'crossEntropy', true], ['logSoftmax', 'crossEntropy', false], ['sigmoid', 'binaryCrossEntropy', false], ['linear', 'mae', false]] as const)
+        .map(([out, loss, labels]) => ({ K: 4, H: 6, C: 3, B: 5, hidden: HIDDEN[1]!, out, loss, labels, seed: seed++ })),
+    ];
+    for (const c of cases) {
+      const w1 = Float64Array.from(rand(c.H * c.K, c.seed, -0.8, 0.8));
+      const b1 = Float64Array.from(rand(c.H, c.seed + 1, -0.3, 0.3));
+      const w2 = Float64Array.from(rand(c.C * c.H, c.seed + 2, -0.8, 0.8));
+      const b2 = Float64Array.from(rand(c.C, c.seed + 3, -0.3, 0.3));
+      const layers: RefLayer[] = [
+        { type: 'dense', K: c.K, N: c.H, w: w1, b: b1, act: c.hidden.ref },
+        { type: 'dense', K: c.H, N: c.C, w: w2, b: b2, act: { name: c.out } },
+      ];
+      const x = rand(c.B * c.K, c.seed + 7, -1.5, 1.5);
+      const { t } = targets(c);
+      const r = refModel(layers, x, t, c.B, c.loss, c.labels);
+      const params: Array<[Float64Array, Float64Array]> = [[w1, r.grads[0]!.w], [b1, r.grads[0]!.b], [w2, r.grads[1]!.w], [b2, r.grads[1]!.b]];
+      for (const [p, g] of params) {
+        for (let i = 0; i < p.length; i++) {
+          const h = 1e-6;
+          const v = p[i]!;
+          p[i] = v + h;
+          const up = refModel(layers, x, t, c.B, c.loss, c.labels).loss;
+          p[i] = v - h;
+          const down = refModel(layers, x, t, c.B, c.loss, c.labels).loss;
+          p[i] = v;
+          const fd = (up - down) / (2 * h);
+          // piecewise activations: a unit sitting within h of a kink would make the difference
+          // one-sided; the seeds above keep every unit away from kinks
+          expect(Math.abs(fd - g[i]!), `${JSON.stringify(c.hidden.spec)}→${c.out} ${c.loss}: param ${i}: ${g[i]} vs ${fd}`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(fd)));
+        }
+      }
+    }
+  });
+
+  it('model.gradients match central differences of model.evaluate (float32, smooth activations)', () => {
+    for (const [act, out, loss, labels] of [['tanh', 'softmax', 'crossEntropy', true], ['gelu', 'sigmoid', 'binaryCrossEntropy', false], ['softplus', 'linear', 'mse', false]] as const) {
+      const K = 3, H = 5, C = 3, B = 4;
+      const w1 = rand(H * K, 1, -1, 1), b1 = rand(H, 2, -0.5, 0.5), w2 = rand(C * H, 3, -1, 1), b2 = rand(C, 4, -0.5, 0.5);
+      const spec = (a: Float32Array, b: Float32Array) => ({ layers: [{ inputs: K, units: H, activation: act, weights: a, bias: b1 }, { units: C, activation: out, weights: b, bias: b2 }] });
+      const x = rand(B * K, 5, -1, 1);
+      const y = labels ? new Int32Array([0, 2, 1, 2]) : rand(B * C, 6, 0, 1);
+      const g = track(nn.sequential(spec(w1, w2) as never)).gradients(x, y, B, { loss });
+      for (const [which, w] of [[0, w1], [1, w2]] as const) {
+        for (let i = 0; i < w.length; i++) {
+          const h = 1e-2;
+          const lossAt = (d: number) => {
+            const p = Float32Array.from(w);
+            p[i]! += d;
+            const m = nn.sequential(spec(which === 0 ? p : w1, which === 1 ? p : w2) as never);
+            try { return m.evaluate(x, y, { loss }).loss; } finally { m.dispose(); }
+          };
+          const fd = (lossAt(h) - lossAt(-h)) / (2 * h);
+          expect(Math.abs(fd - g.layers[which]!.weights[i]!), `${act}→${out} ${loss} layer ${which} w[${i}]`).toBeLessThanOrEqual(2e-3 * (1 + Math.abs(fd)));
+        }
+      }
+    }
+  });
+
   it('PReLU with per-unit slopes (input gradient; the slopes are not trained)', () => {
     const slope = Array.from(rand(5, 3, -0.5, 0.5));
     const hidden = { spec: { name: 'prelu', slope }, ref: { name: 'prelu', p: { slope } } };
