@@ -369,7 +369,14 @@ describe(`training (${SIMD} binary)`, () => {
     const m = track(nn.sequential({ layers: [{ inputs: 2, units: 4, activation: 'relu' }, { units: 1 }] }, { seed: 1 }));
     const epochs: number[] = [];
     const batches: number[] = [];
-    await m.fit(x, y, { epochs: 2, batchSize: 30, onEpochEnd: (e, logs) => { epochs.push(e); expect(logs.loss).toBeGreaterThan(0); }, onBatchEnd: (b) => { batches.push(b); } });
+    const predictions: number[] = [];
+    await m.fit(x, y, {
+      epochs: 2, batchSize: 30,
+      onEpochEnd: (e, logs) => { epochs.push(e); expect(logs.loss).toBeGreaterThan(0); },
+      // predict works between batches, and sees the weights as trained so far
+      onBatchEnd: (b) => { batches.push(b); predictions.push(m.predict(x.subarray(0, 2))[0]!); },
+    });
+    expect(new Set(predictions).size).toBe(predictions.length);
     expect(epochs).toEqual([0, 1]);
     expect(batches).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
     let seen = 0;
