@@ -104,8 +104,10 @@ export function shuffle(idx: Uint32Array, rng: Rng): void {
   }
 }
 
-/** Let the event loop run (timers, I/O, rendering): setImmediate in Node, a MessageChannel in
- *  browsers (no 4 ms clamp), setTimeout elsewhere. */
+/** Let the event loop run (timers, I/O, input, rendering): setImmediate in Node (it runs after
+ *  due timers and I/O), a MessageChannel message elsewhere (no 4 ms clamp, and not subject to the
+ *  timer throttling of background tabs, which would stall training there), setTimeout as a last
+ *  resort. */
 export function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (f: () => void) => void; MessageChannel?: typeof MessageChannel };
   if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
