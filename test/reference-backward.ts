@@ -320,7 +320,7 @@ export interface RefModelResult {
 export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targets: ArrayLike<number>, B: number, loss: RefLoss, labels: boolean): RefModelResult {
   const zs: Float64Array[] = [];
   const ins: Float64Array[] = [];
-  let a = Float64Array.from(x);
+  let a: Float64Array = Float64Array.from(x);
   for (const l of layers) {
     ins.push(a);
     let z: Float64Array;
