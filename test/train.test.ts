@@ -463,6 +463,18 @@ describe(`training (${SIMD} binary)`, () => {
     expect(nn.memory().bytes).toBe(before.bytes);
   });
 
+  it('a callback that throws rejects fit, and the model trains again afterwards; a getter in options cannot re-enter', async () => {
+    const x = rand(40, 3, -1, 1);
+    const y = rand(20, 4, -1, 1);
+    const m = track(nn.sequential({ layers: [{ inputs: 2, units: 3 }, { units: 1 }] }, { seed: 1 }));
+    await expect(m.fit(x, y, { batchSize: 4, onBatchEnd: (b) => { if (b === 2) throw new Error('callback failed'); } })).rejects.toThrow('callback failed');
+    const h = await m.fit(x, y, { epochs: 2 });
+    expect(h.loss.length).toBe(2);
+    const hostile = { get loss() { m.predict(x.subarray(0, 2)); return 'mse'; } };
+    expect(() => m.trainStep(x, y, 20, hostile as never)).toThrow(expect.objectContaining({ code: 'REENTRANT_CALL' }));
+    expect(m.trainStep(x, y, 20)).toBeGreaterThan(0);
+  });
+
   it('argument errors: targets of the wrong size or class range, bad options', () => {
     const m = track(nn.sequential({ layers: [{ inputs: 2, units: 3, activation: 'softmax' }] }, { seed: 1 }));
     const x = new Float32Array(4);
