@@ -363,6 +363,22 @@ describe(`training (${SIMD} binary)`, () => {
     expect(a.h.valLoss!.length).toBe(3);
   });
 
+  it('fit with one-hot rows and with class indices: the same history up to float32 rounding', async () => {
+    const x = rand(60 * 5, 12, -1, 1);
+    const labels = Uint16Array.from(rand(60, 13, 0, 4), Math.floor);
+    const onehot = new Float32Array(60 * 4);
+    labels.forEach((c, r) => { onehot[r * 4 + c] = 1; });
+    const run = async (y: Float32Array | Uint16Array) => {
+      const m = track(nn.sequential({ layers: [{ inputs: 5, units: 8, activation: 'elu' }, { units: 4, activation: 'softmax' }] }, { seed: 21 }));
+      return m.fit(x, y, { epochs: 4, batchSize: 9, loss: 'crossEntropy', optimizer: { name: 'sgd', learningRate: 0.1 } });
+    };
+    const a = await run(labels);
+    const b = await run(onehot);
+    expect(b.accuracy).toEqual(a.accuracy);
+    a.loss.forEach((v, i) => expect(b.loss[i]).toBeCloseTo(v, 5));
+    expect(a.loss[3]).toBeLessThan(a.loss[0]!);
+  });
+
   it('callbacks, onBatchEnd returning false, and an AbortSignal', async () => {
     const x = rand(200, 3, -1, 1);
     const y = rand(100, 4, -1, 1);
