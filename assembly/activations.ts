@@ -14,8 +14,9 @@
 //   derivative here: PRelu (prelu_backward_f32), Softmax and LogSoftmax (fused into the loss, or
 //   refused by the trainer), or an unknown kind — so a kind added to `Act` without a derivative is
 //   caught by test/train.test.ts, which calls this for every kind of ACTIVATION_KINDS.
-// prelu_backward_f32(dx, dy, x, slope, n, period): dx[i] = x[i] > 0 ? dy[i] : slope[i % period]·dy[i]
-//   (the input gradient; the slopes themselves are not trained yet).
+// prelu_backward_f32(dx, dslope, dy, x, slope, n, period): dx[i] = x[i] > 0 ? dy[i] : slope[i % period]·dy[i],
+//   and, when dslope ≠ 0, dslope[j] += Σ_rows (x ≤ 0 ? dy·x : 0) for each unit j < period (the slopes'
+//   gradient, accumulated row by row; the trainer does not use it yet). dx may equal dy.
 // prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
@@ -475,7 +476,7 @@ export function activation_backward_f32(kind: i32, dx: usize, dy: usize, x: usiz
 }
 
 /** Input gradient of PReLU with a per-unit slope vector broadcast along the leading axes. */
-export function prelu_backward_f32(dx: usize, dy: usize, x: usize, slope: usize, n: i32, period: i32): void {
+export function prelu_backward_f32(dx: usize, dslope: usize, dy: usize, x: usize, slope: usize, n: i32, period: i32): void {
   if (period <= 0) return;
   const rows = n / period;
   const zero = splat(0.0);
@@ -483,8 +484,10 @@ export function prelu_backward_f32(dx: usize, dy: usize, x: usize, slope: usize,
     for (let j = 0; j < period; j += 4) {
       const o = <usize>j << 2;
       const g = v128.load(dy + o);
-      const v = v128.bitselect(g, f32x4.mul(g, v128.load(slope + o)), f32x4.gt(v128.load(x + o), zero));
-      storeLanes(dx + o, v, period - j);
+      const xv = v128.load(x + o);
+      const pos = f32x4.gt(xv, zero);
+      if (dslope != 0) storeLanes(dslope + o, f32x4.add(v128.load(dslope + o), v128.andnot(f32x4.mul(g, xv), pos)), period - j);
+      storeLanes(dx + o, v128.bitselect(g, f32x4.mul(g, v128.load(slope + o)), pos), period - j);
     }
     dx += <usize>period << 2;
     dy += <usize>period << 2;

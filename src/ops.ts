@@ -129,7 +129,7 @@ export function modelForward(ctx: Ctx, out: number, x: number, batch: number, de
  *  no elementwise derivative (softmax, logSoftmax). */
 export function activationBackward(ctx: Ctx, act: ResolvedActivation, dx: number, dy: number, z: number, n: number, slopePtr: number, period: number): boolean {
   if (act.kind === ACTIVATION_KINDS.prelu) {
-    ctx.k.prelu_backward_f32(dx, dy, z, slopePtr, n, period);
+    ctx.k.prelu_backward_f32(dx, 0, dy, z, slopePtr, n, period);
     return true;
   }
   return ctx.k.activation_backward_f32(act.kind, dx, dy, z, n, act.a, act.b) === 1;

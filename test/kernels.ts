@@ -11,7 +11,7 @@ export interface TrainKernels {
   pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
   dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
   activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
-  prelu_backward_f32(dx: number, dy: number, x: number, slope: number, n: number, period: number): void;
+  prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
   activate_f32(kind: number, out: number, inp: number, n: number, a: number, b: number): void;
   dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
   softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;

@@ -655,7 +655,7 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
     }
   });
 
-  it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere, per-unit slopes, every period', () => {
+  it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere; dslope += Σ dy·x where x ≤ 0; every period, in place', () => {
     for (const period of [1, 3, 4, 5, 8, 9]) {
       for (const rows of [1, 2, 5]) {
         heap.reset();
@@ -668,10 +668,22 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
         const DY = heap.put(dy, 8);
         const S = heap.put(slope, 12);
         const DX = heap.alloc(n, 0);
-        k.prelu_backward_f32(DX, DY, X, S, n, period);
+        const ds0 = rand(period, period + 5, -1, 1);
+        const DS = heap.put(ds0, 4);
+        k.prelu_backward_f32(DX, DS, DY, X, S, n, period);
         heap.checkGuards();
         const ref = refPreluBackward(dy, x, slope);
         expectClose(heap.read(DX, n), Array.from(ref, (v) => Math.fround(v)), () => 1e-30, `period ${period} rows ${rows}`);
+        const refDs = Array.from(ds0, (v, j) => {
+          let s = v;
+          for (let r = 0; r < rows; r++) if (!(x[r * period + j]! > 0)) s += dy[r * period + j]! * x[r * period + j]!;
+          return s;
+        });
+        expectClose(heap.read(DS, period), refDs, () => 4e-7 * (rows + 2), `dslope period ${period} rows ${rows}`);
+        // dslope = 0 skips it; dx may equal dy (same bits)
+        k.prelu_backward_f32(DY, 0, DY, X, S, n, period);
+        heap.checkGuards();
+        expect(heap.read(DY, n)).toEqual(heap.read(DX, n));
       }
     }
   });

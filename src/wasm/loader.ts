@@ -48,7 +48,7 @@ export interface Kernels {
   first_nonfinite_f32(ptr: number, n: number): number;
   // Training (assembly/activations.ts, gemm_backward.ts, loss.ts, optim.ts).
   activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
-  prelu_backward_f32(dx: number, dy: number, x: number, slope: number, n: number, period: number): void;
+  prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
   dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
   softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
   softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
