@@ -1,6 +1,9 @@
 // Training options read once into plain values: losses, optimizers and fit's options. Semantics
 // and defaults are PyTorch's (torch.nn losses with reduction='mean', torch.optim).
 import { SimdnnError, describe } from '../errors.js';
+import { checkSeed } from './init.js';
+import { checkPositiveInt } from './data.js';
+import type { Head, PreparedTargets } from './trainer.js';
 
 export type LossName = 'mse' | 'mae' | 'crossEntropy' | 'binaryCrossEntropy';
 const LOSSES: readonly LossName[] = ['mse', 'mae', 'crossEntropy', 'binaryCrossEntropy'];
@@ -129,4 +132,69 @@ export function parseClipNorm(v: unknown): number {
 /** Same optimizer and hyperparameters: the optimizer state carries over. */
 export function sameOptimizer(a: Optimizer, b: Optimizer): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A fit call's options and data, read once before training starts. */
+export interface FitRun {
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  loss: LossName;
+  optimizer: Optimizer;
+  clipNorm: number;
+  validationData?: readonly [unknown, unknown];
+  onEpochEnd?: FitOptions['onEpochEnd'];
+  onBatchEnd?: FitOptions['onBatchEnd'];
+  signal?: AbortSignal;
+  x?: Float32Array;
+  n: number;
+  t?: PreparedTargets;
+  val?: { x: Float32Array; n: number; t: PreparedTargets };
+  head?: Head;
+}
+
+export function readTrainOptions(options: unknown, what: string): { loss: LossName; optimizer: Optimizer; clipNorm: number } {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new SimdnnError('INVALID_ARGUMENT', `${what}: options must be an object, received ${describe(options)}`);
+  }
+  const o = (options ?? {}) as Record<string, unknown>;
+  return {
+    loss: parseLoss(o.loss ?? 'mse', `${what}: loss`),
+    optimizer: parseOptimizer(o.optimizer ?? 'adam', `${what}: optimizer`),
+    clipNorm: parseClipNorm(o.clipNorm),
+  };
+}
+
+export function readFitOptions(options: unknown, modelSeed: number, fits: number): FitRun {
+  const base = readTrainOptions(options, 'model.fit');
+  const o = (options ?? {}) as Record<string, unknown>;
+  const fn = (key: string) => {
+    const f = o[key];
+    if (f !== undefined && typeof f !== 'function') throw new SimdnnError('INVALID_ARGUMENT', `model.fit: ${key} must be a function, received ${describe(f)}`);
+    return f as never;
+  };
+  const shuffleOpt = o.shuffle ?? true;
+  if (typeof shuffleOpt !== 'boolean') throw new SimdnnError('INVALID_ARGUMENT', `model.fit: shuffle must be a boolean, received ${describe(shuffleOpt)}`);
+  const signal = o.signal as AbortSignal | undefined;
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof (signal as { aborted?: unknown }).aborted !== 'boolean')) {
+    throw new SimdnnError('INVALID_ARGUMENT', `model.fit: signal must be an AbortSignal, received ${describe(signal)}`);
+  }
+  const vd = o.validationData;
+  if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) {
+    throw new SimdnnError('INVALID_ARGUMENT', `model.fit: validationData must be [x, y], received ${describe(vd)}`);
+  }
+  return {
+    ...base,
+    epochs: checkPositiveInt(o.epochs, 1, 'model.fit: epochs'),
+    batchSize: checkPositiveInt(o.batchSize, 32, 'model.fit: batchSize', 1 << 24),
+    shuffle: shuffleOpt,
+    // By default the k-th fit of a model shuffles from (model seed, k): reproducible for a seeded model.
+    seed: o.seed === undefined ? (Math.imul(modelSeed ^ 0x2545f491, 0x9e3779b1) + fits) >>> 0 : checkSeed(o.seed, 'model.fit: seed'),
+    validationData: vd as readonly [unknown, unknown] | undefined,
+    onEpochEnd: fn('onEpochEnd'),
+    onBatchEnd: fn('onBatchEnd'),
+    signal,
+    n: 0,
+  };
 }

@@ -38,7 +38,7 @@ export interface Owner {
 export type PreparedTargets = { kind: 'labels'; labels: Int32Array } | { kind: 'floats'; values: Float32Array };
 
 /** How the loss meets the output layer. */
-interface Head {
+export interface Head {
   kernel: LossKernel;
   /** The loss reads the last layer's pre-activation (softmax/sigmoid fused into the loss). */
   fused: boolean;
