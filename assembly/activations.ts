@@ -8,6 +8,15 @@
 //   - a, b: the activation's parameters (alpha, beta, …), ignored by those that take none.
 //     Softplus: a = β > 0, b = threshold (x itself where βx > b; +Infinity: never). β = 1 with
 //     b = +Infinity is the plain ln(1 + eˣ) loop, chosen once per call, not per element.
+// activation_backward_f32(kind, dx, dy, x, n, a, b): i32
+//   dx[i] = dy[i]·act'(x[i]) for i < n, x the activation's INPUT (pre-activation) in the forward
+//   pass; dx may equal dy or x. Returns 1, or 0 (nothing written) for a kind with no elementwise
+//   derivative here: PRelu (prelu_backward_f32), Softmax and LogSoftmax (fused into the loss, or
+//   refused by the trainer), or an unknown kind — so a kind added to `Act` without a derivative is
+//   caught by test/train.test.ts, which calls this for every kind of ACTIVATION_KINDS.
+// prelu_backward_f32(dx, dslope, dy, x, slope, n, period): dx[i] = x[i] > 0 ? dy[i] : slope[i % period]·dy[i],
+//   and, when dslope ≠ 0, dslope[j] += Σ_rows (x ≤ 0 ? dy·x : 0) for each unit j < period (the slopes'
+//   gradient, accumulated row by row; the trainer does not use it yet). dx may equal dy.
 // prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
@@ -25,6 +34,12 @@ const GELU_C = memory.data<f32>([0.044715]);
 const TWO_SQRT_2_PI = memory.data<f32>([1.5957691216057308]);
 const MISH_CAP = memory.data<f32>([20.0]);
 const FLT_MAX = memory.data<f32>([3.4028234663852886e38]);
+const INV_SQRT_2PI = memory.data<f32>([0.3989422804014327]);
+const TWO_SQRT_PI = memory.data<f32>([1.1283791670955126]);
+const GELU_C3 = memory.data<f32>([3.0 * 0.044715]);
+const THIRD = memory.data<f32>([1.0 / 3.0]);
+const THREE = memory.data<f32>([3.0]);
+const NEG_THREE = memory.data<f32>([-3.0]);
 
 // Activation kinds. MUST MATCH `ACTIVATION_KINDS` in src/activations.ts (test/abi.test.ts checks).
 export const enum Act {
@@ -34,22 +49,45 @@ export const enum Act {
   Sign = 23, Softmax = 24, LogSoftmax = 25,
 }
 
-// Each op is a final class with one @inline method, so `mapLoop<Op>` expands to a loop with the
-// op's body inside it (AssemblyScript has no static calls on type parameters, hence changetype).
-@final @unmanaged class OpLinear { @inline apply(x: v128, a: f32, b: f32): v128 { return x; } }
+// Each op is a final class with two @inline methods, its forward `apply` and its derivative
+// `deriv` (f'(x) from the forward's input x, with the same a/b parameters), so `mapLoop<Op>` and
+// `gradLoop<Op>` expand to loops with the op's body inside them (AssemblyScript has no static calls
+// on type parameters, hence changetype). Piecewise ops are exact (0/1/α selects; at a kink the
+// side PyTorch takes); smooth ones reuse the forward's helpers (float32 accuracy of a few ulp of
+// the largest term).
+@final @unmanaged class OpLinear {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return x; }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return K(ONE);
+  }
+}
 @final @unmanaged class OpStep {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const r = v128.and(f32x4.gt(x, splat(0.0)), K(ONE));
     return v128.bitselect(x, r, f32x4.ne(x, x));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return splat(0.0); // 0 almost everywhere (PyTorch's heaviside has no gradient either)
+  }
 }
-@final @unmanaged class OpRelu { @inline apply(x: v128, a: f32, b: f32): v128 { return f32x4.pmax(x, splat(0.0)); } }
+@final @unmanaged class OpRelu {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return f32x4.pmax(x, splat(0.0)); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.and(f32x4.gt(x, splat(0.0)), K(ONE)); // 1 where x > 0 (0 at the kink, as PyTorch)
+  }
+}
 @final @unmanaged class OpRelu6 {
   @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(0.0), K(SIX)); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.and(v128.and(f32x4.gt(x, splat(0.0)), f32x4.lt(x, K(SIX))), K(ONE));
+  }
 }
 @final @unmanaged class OpLeakyRelu {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return v128.bitselect(f32x4.mul(x, splat(a)), x, f32x4.lt(x, splat(0.0)));
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.bitselect(K(ONE), splat(a), f32x4.gt(x, splat(0.0)));
   }
 }
 @final @unmanaged class OpElu {
@@ -58,12 +96,18 @@ export const enum Act {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), K(ONE)));
     return v128.bitselect(x, neg, f32x4.gt(x, splat(0.0)));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.bitselect(K(ONE), f32x4.mul(splat(a), vexp(x)), f32x4.gt(x, splat(0.0)));
+  }
 }
 @final @unmanaged class OpSelu {
   // gamma·(x > 0 ? x : alpha·(e^x − 1)); a = alpha, b = gamma
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), K(ONE)));
     return f32x4.mul(splat(b), v128.bitselect(x, neg, f32x4.gt(x, splat(0.0))));
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return f32x4.mul(splat(b), v128.bitselect(K(ONE), f32x4.mul(splat(a), vexp(x)), f32x4.gt(x, splat(0.0))));
   }
 }
 @final @unmanaged class OpCelu {
@@ -72,12 +116,22 @@ export const enum Act {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(f32x4.div(x, splat(a))), K(ONE)));
     return v128.bitselect(x, neg, f32x4.gt(x, splat(0.0)));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.bitselect(K(ONE), vexp(f32x4.div(x, splat(a))), f32x4.gt(x, splat(0.0)));
+  }
 }
 @final @unmanaged class OpGelu {
   // x·Φ(x) = x/2 + (x/2)·erf(x/√2)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const h = f32x4.mul(finiteBelow(x), K(HALF));
     return madd(h, verf(f32x4.mul(x, K(SQRT1_2))), h);
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // Φ(x) + x·φ(x) = (1 + erf(x/√2))/2 + x·e^(−x²/2)/√(2π)
+    const xf = finiteBelow(x);
+    const cdf = madd(verf(f32x4.mul(xf, K(SQRT1_2))), K(HALF), K(HALF));
+    const pdf = f32x4.mul(vexpNeg(f32x4.mul(f32x4.mul(xf, xf), splat(-0.5))), K(INV_SQRT_2PI));
+    return madd(xf, pdf, cdf);
   }
 }
 @final @unmanaged class OpGeluTanh {
@@ -89,11 +143,25 @@ export const enum Act {
     const u2 = f32x4.mul(f32x4.mul(xf, inner), K(TWO_SQRT_2_PI));
     return f32x4.mul(xf, vsigmoid(u2));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // s + x·s·(1 − s)·2c·(1 + 3·0.044715·x²), s = sigmoid(2u)
+    const xf = finiteBelow(x);
+    const x2 = f32x4.mul(xf, xf);
+    const s = vsigmoid(f32x4.mul(f32x4.mul(xf, madd(x2, K(GELU_C), K(ONE))), K(TWO_SQRT_2_PI)));
+    const du = f32x4.mul(madd(x2, K(GELU_C3), K(ONE)), K(TWO_SQRT_2_PI));
+    return madd(f32x4.mul(xf, f32x4.mul(s, f32x4.sub(K(ONE), s))), du, s);
+  }
 }
 @final @unmanaged class OpSilu {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const xf = finiteBelow(x);
     return f32x4.mul(xf, vsigmoid(xf));
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // s·(1 + x·(1 − s))
+    const xf = finiteBelow(x);
+    const s = vsigmoid(xf);
+    return f32x4.mul(s, madd(xf, f32x4.sub(K(ONE), s), K(ONE)));
   }
 }
 @final @unmanaged class OpMish {
@@ -105,12 +173,33 @@ export const enum Act {
     const n = f32x4.mul(e, f32x4.add(e, K(TWO)));
     return f32x4.mul(xf, f32x4.div(n, f32x4.add(n, K(TWO))));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // t + x·(1 − t²)·sigmoid(x), t = tanh(softplus(x)) = n/(n + 2); 1 − t = 2/(n + 2) (no cancellation)
+    const xf = finiteBelow(x);
+    const e = vexp(f32x4.pmin(xf, K(MISH_CAP)));
+    const n = f32x4.mul(e, f32x4.add(e, K(TWO)));
+    const r = f32x4.div(K(ONE), f32x4.add(n, K(TWO)));
+    const t = f32x4.mul(n, r);
+    const sech2 = f32x4.mul(f32x4.mul(K(TWO), r), f32x4.add(K(ONE), t));
+    return madd(f32x4.mul(xf, sech2), vsigmoid(xf), t);
+  }
 }
-@final @unmanaged class OpSigmoid { @inline apply(x: v128, a: f32, b: f32): v128 { return vsigmoid(x); } }
+@final @unmanaged class OpSigmoid {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return vsigmoid(x); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    const s = vsigmoid(x);
+    return f32x4.mul(s, f32x4.sub(K(ONE), s));
+  }
+}
 @final @unmanaged class OpHardSigmoid {
   // max(0, min(1, alpha·x + beta))
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return clampKeepNaN(madd(x, splat(a), splat(b)), splat(0.0), K(ONE));
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // alpha inside the linear part (0 < alpha·x + beta < 1), else 0
+    const u = madd(x, splat(a), splat(b));
+    return v128.and(v128.and(f32x4.gt(u, splat(0.0)), f32x4.lt(u, K(ONE))), splat(a));
   }
 }
 @final @unmanaged class OpHardSwish {
@@ -120,9 +209,26 @@ export const enum Act {
     const g = clampKeepNaN(madd(xf, K(SIXTH), K(HALF)), splat(0.0), K(ONE));
     return f32x4.mul(xf, g);
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // PyTorch: 0 for x < −3, x/3 + 1/2 for −3 ≤ x ≤ 3, 1 above
+    const mid = madd(x, K(THIRD), K(HALF));
+    const r = v128.bitselect(K(ONE), mid, f32x4.gt(x, K(THREE)));
+    return v128.andnot(r, f32x4.lt(x, K(NEG_THREE)));
+  }
 }
-@final @unmanaged class OpTanh { @inline apply(x: v128, a: f32, b: f32): v128 { return vtanh(x); } }
-@final @unmanaged class OpSoftplus { @inline apply(x: v128, a: f32, b: f32): v128 { return vsoftplus(x); } }
+@final @unmanaged class OpTanh {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return vtanh(x); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    const t = vtanh(x);
+    return madd(f32x4.neg(t), t, K(ONE));
+  }
+}
+@final @unmanaged class OpSoftplus {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return vsoftplus(x); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return vsigmoid(x);
+  }
+}
 @final @unmanaged class OpSoftplusBeta {
   // PyTorch's softplus: βx > threshold ? x : (1/β)·ln(1 + e^(βx)); a = β > 0, b = threshold.
   // Written max(x, 0) + log1p(e^(−|βx|))/β: the linear part is x itself (max(βx, 0)/β = max(x, 0)
@@ -134,6 +240,11 @@ export const enum Act {
     const y = f32x4.add(f32x4.pmax(x, K(ZERO)), tail);
     return v128.bitselect(x, y, f32x4.gt(z, splat(b)));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // sigmoid(βx), or 1 where βx > threshold (the linear part)
+    const z = f32x4.mul(x, splat(a));
+    return v128.bitselect(K(ONE), vsigmoid(z), f32x4.gt(z, splat(b)));
+  }
 }
 @final @unmanaged class OpSoftsign {
   // x/(1 + |x|); ±Inf → ±1
@@ -141,25 +252,50 @@ export const enum Act {
     const xc = clampKeepNaN(x, K(NEG_FLT_MAX), K(FLT_MAX));
     return f32x4.div(xc, f32x4.add(f32x4.abs(xc), K(ONE)));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // 1/(1 + |x|)²
+    const d = f32x4.add(f32x4.abs(x), K(ONE));
+    return f32x4.div(K(ONE), f32x4.mul(d, d));
+  }
 }
 @final @unmanaged class OpThresholdedRelu {
   // x > alpha ? x : 0 (NaN kept)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return v128.bitselect(splat(0.0), x, f32x4.le(x, splat(a)));
   }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.and(f32x4.gt(x, splat(a)), K(ONE));
+  }
 }
 @final @unmanaged class OpClip {
   // min(max(x, lo), hi); a = lo, b = hi
   @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(a), splat(b)); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return v128.and(v128.and(f32x4.ge(x, splat(a)), f32x4.le(x, splat(b))), K(ONE)); // PyTorch's clamp: ends included
+  }
 }
-@final @unmanaged class OpExp { @inline apply(x: v128, a: f32, b: f32): v128 { return vexp(x); } }
-@final @unmanaged class OpErf { @inline apply(x: v128, a: f32, b: f32): v128 { return verf(x); } }
+@final @unmanaged class OpExp {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return vexp(x); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return vexp(x);
+  }
+}
+@final @unmanaged class OpErf {
+  @inline apply(x: v128, a: f32, b: f32): v128 { return verf(x); }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    // 2/√π·e^(−x²)
+    return f32x4.mul(vexpNeg(f32x4.neg(f32x4.mul(x, x))), K(TWO_SQRT_PI));
+  }
+}
 @final @unmanaged class OpSign {
   // −1, 0 (keeping −0) or 1; NaN kept
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const one = withSignOf(K(ONE), x);
     const r = v128.bitselect(x, one, f32x4.eq(x, splat(0.0)));
     return v128.bitselect(x, r, f32x4.ne(x, x));
+  }
+  @inline deriv(x: v128, a: f32, b: f32): v128 {
+    return splat(0.0);
   }
 }
 
@@ -294,5 +430,67 @@ export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: 
     }
     inp += <usize>period << 2;
     out += <usize>period << 2;
+  }
+}
+
+/** dx = dy·act'(x), one vector at a time (the tail with lane stores): each derivative's body is
+ *  emitted once, which keeps the binary small; the backward pass is dominated by the GEMMs. */
+@inline function gradLoop<Op>(dx: usize, dy: usize, x: usize, n: i32, a: f32, b: f32): i32 {
+  const op = changetype<Op>(0);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    storeLanes(dx + o, f32x4.mul(v128.load(dy + o), op.deriv(v128.load(x + o), a, b)), n - i);
+  }
+  return 1;
+}
+
+/** dx[i] = dy[i]·act'(x[i]) for i < n; see the file header for the contract. */
+export function activation_backward_f32(kind: i32, dx: usize, dy: usize, x: usize, n: i32, a: f32, b: f32): i32 {
+  switch (kind) {
+    case Act.Linear: return gradLoop<OpLinear>(dx, dy, x, n, a, b);
+    case Act.Step: return gradLoop<OpStep>(dx, dy, x, n, a, b);
+    case Act.Relu: return gradLoop<OpRelu>(dx, dy, x, n, a, b);
+    case Act.Relu6: return gradLoop<OpRelu6>(dx, dy, x, n, a, b);
+    case Act.LeakyRelu: return gradLoop<OpLeakyRelu>(dx, dy, x, n, a, b);
+    case Act.Elu: return gradLoop<OpElu>(dx, dy, x, n, a, b);
+    case Act.Selu: return gradLoop<OpSelu>(dx, dy, x, n, a, b);
+    case Act.Celu: return gradLoop<OpCelu>(dx, dy, x, n, a, b);
+    case Act.Gelu: return gradLoop<OpGelu>(dx, dy, x, n, a, b);
+    case Act.GeluTanh: return gradLoop<OpGeluTanh>(dx, dy, x, n, a, b);
+    case Act.Silu: return gradLoop<OpSilu>(dx, dy, x, n, a, b);
+    case Act.Mish: return gradLoop<OpMish>(dx, dy, x, n, a, b);
+    case Act.Sigmoid: return gradLoop<OpSigmoid>(dx, dy, x, n, a, b);
+    case Act.HardSigmoid: return gradLoop<OpHardSigmoid>(dx, dy, x, n, a, b);
+    case Act.HardSwish: return gradLoop<OpHardSwish>(dx, dy, x, n, a, b);
+    case Act.Tanh: return gradLoop<OpTanh>(dx, dy, x, n, a, b);
+    case Act.Softplus:
+      return a == 1.0 && b == Infinity ? gradLoop<OpSoftplus>(dx, dy, x, n, a, b) : gradLoop<OpSoftplusBeta>(dx, dy, x, n, a, b);
+    case Act.Softsign: return gradLoop<OpSoftsign>(dx, dy, x, n, a, b);
+    case Act.ThresholdedRelu: return gradLoop<OpThresholdedRelu>(dx, dy, x, n, a, b);
+    case Act.Clip: return gradLoop<OpClip>(dx, dy, x, n, a, b);
+    case Act.Exp: return gradLoop<OpExp>(dx, dy, x, n, a, b);
+    case Act.Erf: return gradLoop<OpErf>(dx, dy, x, n, a, b);
+    case Act.Sign: return gradLoop<OpSign>(dx, dy, x, n, a, b);
+    default: return 0; // PRelu, Softmax, LogSoftmax: not elementwise (see the header)
+  }
+}
+
+/** Input gradient of PReLU with a per-unit slope vector broadcast along the leading axes. */
+export function prelu_backward_f32(dx: usize, dslope: usize, dy: usize, x: usize, slope: usize, n: i32, period: i32): void {
+  if (period <= 0) return;
+  const rows = n / period;
+  const zero = splat(0.0);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < period; j += 4) {
+      const o = <usize>j << 2;
+      const g = v128.load(dy + o);
+      const xv = v128.load(x + o);
+      const pos = f32x4.gt(xv, zero);
+      if (dslope != 0) storeLanes(dslope + o, f32x4.add(v128.load(dslope + o), v128.andnot(f32x4.mul(g, xv), pos)), period - j);
+      storeLanes(dx + o, v128.bitselect(g, f32x4.mul(g, v128.load(slope + o)), pos), period - j);
+    }
+    dx += <usize>period << 2;
+    dy += <usize>period << 2;
+    x += <usize>period << 2;
   }
 }

@@ -3,8 +3,12 @@ export { SimdnnError, type ErrorCode } from './errors.js';
 export { Runtime, type InitOptions, type Features, type MemoryInfo } from './runtime.js';
 export {
   Sequential, type ModelSpec, type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type LayerInfo, type Weights,
-  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer,
+  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer, type SequentialOptions,
 } from './model.js';
+export type {
+  FitOptions, TrainOptions, History, EpochLogs, BatchLogs, Targets, LossName, OptimizerSpec, SgdConfig, AdamConfig, RmspropConfig,
+} from './train/options.js';
+export type { InitializerSpec, InitializerName } from './train/init.js';
 export {
   ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationAlias, type KnownActivation,
   type ActivationParams, type ActivationSpec, type ActivationObject, type ParamsOf, type CheckedActivation,

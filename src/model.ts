@@ -8,6 +8,13 @@ import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
 import type { Arena } from './wasm/memory.js';
+import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
+import { Trainer, type TrainLayer } from './train/trainer.js';
+import {
+  parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
+  type TrainOptions,
+} from './train/options.js';
+import { checkPositiveInt, countCorrect, identity, prepareInputs, prepareTargets, shuffle, yieldToEventLoop } from './train/data.js';
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
@@ -23,7 +30,10 @@ export interface DenseLayerSpec {
   activation?: ActivationSpec;
   /** units×inputs numbers, row-major [units][inputs] (PyTorch, ONNX), or [inputs][units] with
    *  `weightsLayout: 'in-out'` (Keras, scikit-learn). Flat or nested arrays. */
-  weights: Weights;
+  weights?: Weights;
+  /** Untrained layers (no `weights`): how to initialise them from the model's seed. Default 'he'
+   *  for the ReLU family, 'glorot' otherwise; uniform unless '-normal'. Biases start at 0. */
+  initializer?: InitializerSpec;
   /** units numbers; zeros when absent. */
   bias?: NumberArray;
   /** 'out-in' (default): weights[unit][input]; 'in-out': weights[input][unit]. */
@@ -58,9 +68,16 @@ export interface LayerSpecInput {
   units?: number;
   activation?: string | { readonly name: string };
   weights?: Weights;
+  initializer?: InitializerSpec;
   bias?: NumberArray;
   weightsLayout?: string;
   name?: string;
+}
+
+/** Options of `nn.sequential(spec, options)`. */
+export interface SequentialOptions {
+  /** Seed of untrained layers' initial weights and of fit's shuffling (default: a random seed). */
+  seed?: number;
 }
 
 /** A string (or number) literal checked against what is allowed; a widened `string` passes
@@ -219,7 +236,7 @@ const MAX_LAYERS = 1 << 16;
 
 /** Read a model spec once, by index, into plans: every getter and Proxy trap runs here, before
  *  any memory is taken. */
-function planModel(spec: unknown): { inputs: number; plans: LayerPlan[] } {
+function planModel(spec: unknown, seed = 0): { inputs: number; plans: LayerPlan[] } {
   if (spec === null || typeof spec !== 'object') throw specError('model', `spec must be an object, received ${describe(spec)}`);
   const { format, version, inputs: modelInputs, layers } = spec as Record<string, unknown>;
   if (format !== undefined && format !== 'simdnn') {
@@ -237,22 +254,22 @@ function planModel(spec: unknown): { inputs: number; plans: LayerPlan[] } {
   for (let i = 0; i < count; i++) specs.push(list[i]); // holes read as undefined, and are rejected below
   const raw = specs.map((layer, i) => {
     if (layer === null || typeof layer !== 'object') throw specError(`layers[${i}]`, `must be an object, received ${describe(layer)}`);
-    const { type, name, inputs, units, activation, weights, bias, weightsLayout } = layer as Record<string, unknown>;
-    return { type, name, inputs, units, activation, weights, bias, weightsLayout };
+    const { type, name, inputs, units, activation, weights, bias, weightsLayout, initializer } = layer as Record<string, unknown>;
+    return { type, name, inputs, units, activation, weights, bias, weightsLayout, initializer };
   });
   const first = modelInputs ?? raw[0]!.inputs;
   if (first === undefined) throw specError('layers[0]', `'inputs' is required on the first layer (or as the model's 'inputs')`);
   let width = checkSize(first, modelInputs === undefined ? 'layers[0].inputs' : 'model.inputs');
   const inputs = width;
   const plans = raw.map((layer, i) => {
-    const plan = planLayer(layer, i, width);
+    const plan = planLayer(layer, i, width, seed);
     width = plan.units;
     return plan;
   });
   return { inputs, plans };
 }
 
-function planLayer(layer: Record<string, unknown>, i: number, width: number): LayerPlan {
+function planLayer(layer: Record<string, unknown>, i: number, width: number, seed = 0): LayerPlan {
   const where = `layers[${i}]`;
   if (layer.name !== undefined && typeof layer.name !== 'string') {
     throw specError(where, `name must be a string, received ${describe(layer.name)}`);
@@ -272,7 +289,12 @@ function planLayer(layer: Record<string, unknown>, i: number, width: number): La
     throw specError(where, `weightsLayout must be 'out-in' or 'in-out', received ${describe(layout)}`);
   }
   const act = layerActivation(layer.activation ?? 'linear', units, where);
-  const weights = layout === 'out-in'
+  if (layer.initializer !== undefined && layer.weights !== undefined) {
+    throw specError(where, `has both weights and an initializer; give one of them`);
+  }
+  const weights = layer.weights === undefined
+    ? untrainedWeights(layer.initializer, layout, i, width, units, act.name, seed, where)
+    : layout === 'out-in'
     ? toFloats(layer.weights, units * width, units, width, `${where}.weights`, 'inputs][units')
     : toFloats(layer.weights, units * width, width, units, `${where}.weights`, 'units][inputs');
   const bias = layer.bias === undefined ? undefined : toFloats(layer.bias, units, 1, units, `${where}.bias`);
@@ -280,6 +302,26 @@ function planLayer(layer: Record<string, unknown>, i: number, width: number): La
     index: i, type: 'dense', name: (layer.name as string | undefined) ?? `dense_${i}`, inputs: width, units, act, weights, bias, layout,
     source: { weights: layer.weights, bias: layer.bias },
   };
+}
+
+/** Initial weights of an untrained dense layer (no `weights` in its spec), from the model's seed:
+ *  each layer draws from its own stream (seed, layer index), so adding a layer does not change the
+ *  others' weights. In the layout the spec names, like given weights. */
+function untrainedWeights(spec: unknown, layout: string, i: number, inputs: number, units: number, activation: string, seed: number, where: string): Float32Array {
+  const w = initWeights(parseInitializer(spec, activation, where), inputs, units, new Rng(seed, i));
+  if (layout === 'out-in') return w;
+  const t = new Float32Array(w.length);
+  for (let n = 0; n < units; n++) for (let k = 0; k < inputs; k++) t[k * units + n] = w[n * inputs + k]!;
+  return t;
+}
+
+function readSeed(options: unknown): number {
+  if (options === undefined) return freshSeed();
+  if (options === null || typeof options !== 'object') {
+    throw new SimdnnError('INVALID_ARGUMENT', `nn.sequential: options must be an object, received ${describe(options)}`);
+  }
+  const seed = (options as { seed?: unknown }).seed;
+  return seed === undefined ? freshSeed() : checkSeed(seed, 'nn.sequential: options.seed');
 }
 
 function layerActivation(spec: unknown, units: number, where: string): ResolvedActivation {
@@ -335,15 +377,16 @@ export class Sequential extends Resource {
   #capacity = 0;
   #io = { x: 0, out: 0, a: 0, b: 0 };
   /** Per layer: the packed weights' offset (dense) and the resolved activation, for toJSON(). */
-  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation }> = [];
+  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number }> = [];
 
   /** @internal use `nn.sequential(spec)` (which holds the runtime's call guard while this runs) */
-  constructor(ctx: Ctx, registry: Registry, spec: ModelSpec | unknown) {
+  constructor(ctx: Ctx, registry: Registry, spec: ModelSpec | unknown, options?: SequentialOptions) {
     super(registry, 'model');
     this.#ctx = ctx;
     try {
       // Phase 1: read and convert the whole spec (caller code may run here: getters, Proxies).
-      const { inputs, plans } = planModel(spec);
+      this.#seed = readSeed(options);
+      const { inputs, plans } = planModel(spec, this.#seed);
       // Phase 2: memory. Nothing below reads the spec again.
       let widest = inputs;
       let params = 0;
@@ -357,7 +400,7 @@ export class Sequential extends Resource {
       this.#outputs = plans[plans.length - 1]!.units;
       this.#widest = widest;
       this.#layers = Object.freeze(built.map((b) => Object.freeze(b.info)));
-      this.#built = built.map((b) => ({ packed: b.packed, act: b.act }));
+      this.#built = built.map((b) => ({ packed: b.packed, act: b.act, slope: b.slope }));
       this.#parameterCount = params;
       this.#desc = this.own((built.length * ops.DESC_BYTES) / 4);
       built.forEach((b, i) => {
@@ -560,6 +603,283 @@ export class Sequential extends Resource {
     return `Sequential { inputs: ${this.#inputs}, outputs: ${this.#outputs}, parameterCount: ${this.#parameterCount}, ` +
       `layers: [${layers.map((t) => JSON.stringify(t)).join(', ')}]${this.disposed ? ', disposed: true' : ''} }`;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Training (src/train/): the packed weights above are trained in place, so predict() always uses
+  // the trained weights. Buffers and optimizer state are blocks this model owns (see trainer.ts).
+
+  #seed = 0;
+  #fits = 0;
+  #trainer: Trainer | undefined;
+  #fitting = false;
+  #order: Uint32Array = new Uint32Array(0);
+
+  /** The seed of this model's initial weights (nn.sequential's `seed`, or the random one chosen). */
+  get seed(): number { return this.#seed; }
+
+  #getTrainer(): Trainer {
+    if (!this.#trainer) {
+      const layers: TrainLayer[] = this.#layers.map((l, i) => ({
+        type: l.type, index: i, name: l.name, K: l.inputs, N: l.units,
+        packed: this.#built[i]!.packed, act: this.#built[i]!.act, slope: this.#built[i]!.slope,
+      }));
+      this.#trainer = new Trainer(this.#ctx, { own: (f) => this.own(f), disown: (p) => this.disown(p) }, layers, this.#inputs, this.#outputs);
+    }
+    return this.#trainer;
+  }
+
+  #notFitting(op: string): void {
+    if (this.#fitting) {
+      throw new SimdnnError('REENTRANT_CALL', `model.${op}: this model is training (fit() is running); wait for it or cancel it (signal, or onBatchEnd returning false)`);
+    }
+  }
+
+  /** 0 … n−1 without allocating per call. */
+  #identity(n: number): Uint32Array {
+    if (this.#order.length < n) this.#order = identity(n);
+    return this.#order;
+  }
+
+  /**
+   * One optimizer step on `batch` rows: forward, loss, backward, update; returns the batch's mean
+   * loss (before the update). Optimizer state persists across calls (and fit calls) while the
+   * optimizer and its state layout stay the same; hyperparameters such as the learning rate may
+   * change between calls. Defaults: loss 'mse', optimizer 'adam'.
+   */
+  trainStep(x: NumberArray, y: Targets | NumberArray, batch: number, options?: TrainOptions): number {
+    this.enter('trainStep');
+    try {
+      this.#notFitting('trainStep');
+      const o = readTrainOptions(options, 'model.trainStep');
+      const b = checkPositiveInt(batch, 1, 'model.trainStep: batch', 1 << 24);
+      const input = this.#input(x, b, 'model.trainStep');
+      const t = prepareTargets(y, b, this.#outputs, o.loss, 'model.trainStep');
+      const tr = this.#getTrainer();
+      const head = tr.head(o.loss, t.kind === 'labels', 'model.trainStep');
+      tr.reserve(b);
+      tr.load(input, t, this.#identity(b), 0, b);
+      return tr.step(head, b, o.optimizer, o.clipNorm);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * Mean gradients of the loss over `batch` rows, one entry per dense layer: weights row-major
+   * [units][inputs] and bias. Nothing is updated.
+   */
+  gradients(x: NumberArray, y: Targets | NumberArray, batch: number, options?: { loss?: LossName }): {
+    loss: number; layers: Array<{ weights: Float32Array; bias: Float32Array }>;
+  } {
+    this.enter('gradients');
+    try {
+      this.#notFitting('gradients');
+      const loss = parseLoss((options as { loss?: unknown } | undefined)?.loss ?? 'mse', 'model.gradients: loss');
+      const b = checkPositiveInt(batch, 1, 'model.gradients: batch', 1 << 24);
+      const input = this.#input(x, b, 'model.gradients');
+      const t = prepareTargets(y, b, this.#outputs, loss, 'model.gradients');
+      const tr = this.#getTrainer();
+      const head = tr.head(loss, t.kind === 'labels', 'model.gradients');
+      tr.reserve(b);
+      tr.load(input, t, this.#identity(b), 0, b);
+      return tr.gradients(head, b);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** The mean loss (and accuracy, for the cross-entropy losses) over every row of x. */
+  evaluate(x: NumberArray, y: Targets | NumberArray, options?: { loss?: LossName; batchSize?: number }): { loss: number; accuracy?: number } {
+    this.enter('evaluate');
+    try {
+      const o = (options ?? {}) as { loss?: unknown; batchSize?: unknown };
+      const loss = parseLoss(o.loss ?? 'mse', 'model.evaluate: loss');
+      const batchSize = checkPositiveInt(o.batchSize, 32, 'model.evaluate: batchSize', 1 << 24);
+      const { x: input, n } = prepareInputs(x, this.#inputs, 'model.evaluate');
+      const t = prepareTargets(y, n, this.#outputs, loss, 'model.evaluate');
+      return this.#evaluateRows(input, t, n, loss, batchSize, 'model.evaluate');
+    } finally {
+      this.leave();
+    }
+  }
+
+  #evaluateRows(x: Float32Array, t: ReturnType<typeof prepareTargets>, n: number, loss: LossName, batchSize: number, what: string): { loss: number; accuracy?: number } {
+    const tr = this.#getTrainer();
+    const head = tr.head(loss, t.kind === 'labels', what);
+    const classify = loss === 'crossEntropy' || loss === 'binaryCrossEntropy';
+    if (n === 0) return classify ? { loss: NaN, accuracy: NaN } : { loss: NaN };
+    tr.reserve(Math.min(batchSize, n));
+    const cap = tr.capacity;
+    const idx = this.#identity(n);
+    let sum = 0;
+    let correct = 0;
+    for (let from = 0; from < n; from += cap) {
+      const B = Math.min(cap, n - from);
+      tr.load(x, t, idx, from, B);
+      sum += tr.evaluate(head, B) * B;
+      if (classify) correct += countCorrect(tr.outputView(head, B), t, idx, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
+    }
+    return classify ? { loss: sum / n, accuracy: correct / n } : { loss: sum / n };
+  }
+
+  /**
+   * Train on n rows of x (n × inputs) against y (n × outputs floats, or n class indices as an
+   * Int32Array, Uint8Array or Uint16Array) for `epochs` passes in batches of `batchSize`, yielding
+   * to the event loop between batches (no task runs much over 10 ms plus one step). Resolves with
+   * the per-epoch history. Stops early, resolving with the history so far, when onBatchEnd or
+   * onEpochEnd returns false; rejects with `signal.reason` when the signal aborts, and with DISPOSED
+   * when the model is disposed meanwhile. Defaults: epochs 1, batchSize 32, loss 'mse', optimizer
+   * 'adam', shuffle true (seeded: by default from the model's seed and how many fits it has run).
+   */
+  async fit(x: NumberArray, y: Targets | NumberArray, options?: FitOptions): Promise<History> {
+    this.enter('fit');
+    let run: FitRun;
+    try {
+      this.#notFitting('fit');
+      run = readFitOptions(options, this.#seed, this.#fits);
+      const { x: input, n } = prepareInputs(x, this.#inputs, 'model.fit');
+      const t = prepareTargets(y, n, this.#outputs, run.loss, 'model.fit');
+      let val: FitRun['val'];
+      if (run.validationData) {
+        const [vx, vy] = run.validationData;
+        const v = prepareInputs(vx, this.#inputs, 'model.fit: validationData');
+        val = { x: v.x, n: v.n, t: prepareTargets(vy, v.n, this.#outputs, run.loss, 'model.fit: validationData') };
+      }
+      const tr = this.#getTrainer();
+      const head = tr.head(run.loss, t.kind === 'labels', 'model.fit');
+      if (val) tr.head(run.loss, val.t.kind === 'labels', 'model.fit');
+      tr.reserve(Math.min(run.batchSize, Math.max(n, 1)));
+      Object.assign(run, { x: input, n, t, val, head });
+      this.#fits++;
+    } finally {
+      this.leave();
+    }
+    this.#fitting = true;
+    try {
+      return await this.#fitLoop(run);
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
+  async #fitLoop(run: FitRun): Promise<History> {
+    const { n, t, x, head, loss, batchSize, signal } = run;
+    const classify = loss === 'crossEntropy' || loss === 'binaryCrossEntropy';
+    const history: History = { loss: [] };
+    if (classify) history.accuracy = [];
+    if (run.val) {
+      history.valLoss = [];
+      if (classify) history.valAccuracy = [];
+    }
+    const order = identity(n);
+    const rng = new Rng(run.seed, 0x5eed);
+    const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+    const aborted = () => { if (signal?.aborted) throw signal.reason ?? new SimdnnError('INVALID_ARGUMENT', 'model.fit: aborted'); };
+    let lastYield = now();
+    let stop = false;
+    for (let epoch = 0; epoch < run.epochs && !stop; epoch++) {
+      if (run.shuffle) shuffle(order, rng);
+      let sum = 0;
+      let seen = 0;
+      let correct = 0;
+      for (let from = 0, batch = 0; from < n; from += batchSize, batch++) {
+        aborted();
+        const B = Math.min(batchSize, n - from);
+        this.enter('fit');
+        let l: number;
+        try {
+          const tr = this.#trainer!;
+          tr.load(x!, t!, order, from, B);
+          l = tr.step(head!, B, run.optimizer, run.clipNorm);
+          if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
+        } finally {
+          this.leave();
+        }
+        sum += l * B;
+        seen += B;
+        if (run.onBatchEnd && (await run.onBatchEnd(batch, { loss: l, batchSize: B })) === false) stop = true;
+        if (stop) break;
+        if (now() - lastYield >= 10) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
+      }
+      aborted();
+      const logs: { loss: number; accuracy?: number; valLoss?: number; valAccuracy?: number } = { loss: sum / seen };
+      if (classify) logs.accuracy = correct / seen;
+      if (run.val) {
+        this.enter('fit');
+        try {
+          const v = this.#evaluateRows(run.val.x, run.val.t, run.val.n, loss, batchSize, 'model.fit');
+          logs.valLoss = v.loss;
+          if (classify) logs.valAccuracy = v.accuracy;
+        } finally {
+          this.leave();
+        }
+      }
+      history.loss.push(logs.loss);
+      if (classify) history.accuracy!.push(logs.accuracy!);
+      if (run.val) {
+        history.valLoss!.push(logs.valLoss!);
+        if (classify) history.valAccuracy!.push(logs.valAccuracy!);
+      }
+      if (run.onEpochEnd && (await run.onEpochEnd(epoch, logs)) === false) stop = true;
+      await yieldToEventLoop();
+      lastYield = now();
+    }
+    return history;
+  }
+
+  /** The dense layers' weights, one entry per dense layer: weights row-major [units][inputs], bias. */
+  getWeights(): Array<{ weights: Float32Array; bias: Float32Array }> {
+    this.enter('getWeights');
+    try {
+      return this.#layers.flatMap((l, i) => (l.type === 'dense' ? [ops.unpackWeights(this.#ctx, this.#built[i]!.packed, l.inputs, l.units)] : []));
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Replace the dense layers' weights (getWeights' form: one entry per dense layer, weights
+   *  [units][inputs] flat or nested, bias optional: zeros). Optimizer state is kept. */
+  setWeights(list: ReadonlyArray<{ weights: Weights; bias?: NumberArray }>): void {
+    this.enter('setWeights');
+    try {
+      this.#notFitting('setWeights');
+      const dense = this.#layers.map((l, i) => ({ l, i })).filter(({ l }) => l.type === 'dense');
+      const count: unknown = Array.isArray(list) ? list.length : undefined;
+      if (count !== dense.length) {
+        throw new SimdnnError('SHAPE_MISMATCH', `model.setWeights: expected an array of ${dense.length} { weights, bias } entries (one per dense layer), received ${describe(list)}`);
+      }
+      // Read and check everything before writing anything.
+      const values = dense.map(({ l, i }, j) => {
+        const entry = (list as readonly unknown[])[j];
+        if (entry === null || typeof entry !== 'object') throw new SimdnnError('INVALID_WEIGHTS', `model.setWeights: [${j}] must be { weights, bias }, received ${describe(entry)}`);
+        const { weights, bias } = entry as Record<string, unknown>;
+        const where = `model.setWeights: [${j}] (layers[${i}])`;
+        const w = toFloats(weights, l.units * l.inputs, l.units, l.inputs, `${where}.weights`, 'inputs][units');
+        const b = bias === undefined ? new Float32Array(l.units) : toFloats(bias, l.units, 1, l.units, `${where}.bias`);
+        for (const [name, a] of [['weights', w], ['bias', b]] as const) {
+          const bad = a.findIndex((v) => !Number.isFinite(v));
+          if (bad >= 0) throw new SimdnnError('INVALID_WEIGHTS', `${where}.${name}[${bad}] is ${describe(a[bad])}; ${F32_RANGE}`);
+        }
+        return { w, b };
+      });
+      dense.forEach(({ l, i }, j) => {
+        const arena = this.#ctx.arena;
+        const raw = arena.allocF32(l.units * l.inputs + l.units);
+        try {
+          ops.upload(this.#ctx, raw, values[j]!.w);
+          ops.upload(this.#ctx, raw + values[j]!.w.length * 4, values[j]!.b);
+          ops.packWeights(this.#ctx, this.#built[i]!.packed, raw, raw + values[j]!.w.length * 4, l.inputs, l.units, 'out-in');
+        } finally {
+          arena.release(raw);
+        }
+      });
+    } finally {
+      this.leave();
+    }
+  }
 }
 
 /** A layer name as shown in a table: control characters escaped, at most 40 characters. */
@@ -594,7 +914,10 @@ export function allocResult(ctx: Ctx, n: number, what: string): Float32Array {
 /** Bind a model's public methods so that `const { predict } = model` works. */
 function bindModelMethods(model: Sequential): void {
   const self = model as unknown as Record<string, unknown>;
-  for (const name of ['predict', 'predictInto', 'summary', 'toJSON', 'toString', 'dispose'] as const) {
+  for (const name of [
+    'predict', 'predictInto', 'summary', 'toJSON', 'toString', 'dispose',
+    'fit', 'trainStep', 'gradients', 'evaluate', 'getWeights', 'setWeights',
+  ] as const) {
     const method = self[name] as (...args: unknown[]) => unknown;
     Object.defineProperty(model, name, { value: method.bind(model), writable: true, configurable: true, enumerable: false });
   }

@@ -121,3 +121,87 @@ export function writeDescriptor(
 export function modelForward(ctx: Ctx, out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void {
   ctx.k.model_forward_f32(out, x, batch, desc, layers, bufA, bufB);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training (src/train/trainer.ts is the only caller).
+
+/** dx = dy·act'(z) for an elementwise activation or PReLU (dx may equal dy). False for a kind with
+ *  no elementwise derivative (softmax, logSoftmax). */
+export function activationBackward(ctx: Ctx, act: ResolvedActivation, dx: number, dy: number, z: number, n: number, slopePtr: number, period: number): boolean {
+  if (act.kind === ACTIVATION_KINDS.prelu) {
+    ctx.k.prelu_backward_f32(dx, 0, dy, z, slopePtr, n, period);
+    return true;
+  }
+  return ctx.k.activation_backward_f32(act.kind, dx, dy, z, n, act.a, act.b) === 1;
+}
+
+/** dx = dY·W (dx = 0: skipped) and dpacked += [Σ dY | dYᵀ·X] on the packed panels. */
+export function denseBackward(ctx: Ctx, dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void {
+  ctx.k.dense_backward_f32(dx, dpacked, dy, x, packed, M, K, N);
+}
+
+export type LossKernel = 'ce' | 'ceProbs' | 'bce' | 'mse' | 'mae';
+
+/** Mean loss over the batch; writes its gradient w.r.t. `y` into `grad`. */
+export function loss(ctx: Ctx, kind: LossKernel, grad: number, y: number, t: number, rows: number, cols: number): number {
+  const k = ctx.k;
+  switch (kind) {
+    case 'ce': return k.softmax_cross_entropy_f32(grad, y, t, rows, cols);
+    case 'ceProbs': return k.softmax_cross_entropy_probs_f32(grad, y, t, rows, cols);
+    case 'bce': return k.sigmoid_binary_cross_entropy_f32(grad, y, t, rows * cols);
+    case 'mse': return k.mse_f32(grad, y, t, rows * cols);
+    default: return k.mae_f32(grad, y, t, rows * cols);
+  }
+}
+
+export function sgd(ctx: Ctx, p: number, buf: number, g: number, n: number, lr: number, momentum: number, dampening: number, wd: number, nesterov: boolean): void {
+  ctx.k.sgd_f32(p, buf, g, n, lr, momentum, dampening, wd, nesterov ? 1 : 0, 1);
+}
+
+export function adam(ctx: Ctx, decoupled: boolean, p: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, bc1: number, bc2: number): void {
+  (decoupled ? ctx.k.adamw_f32 : ctx.k.adam_f32)(p, m, v, g, n, lr, b1, b2, eps, wd, bc1, bc2, 1);
+}
+
+export function rmsprop(ctx: Ctx, p: number, sq: number, ga: number, buf: number, g: number, n: number, lr: number, alpha: number, eps: number, wd: number, momentum: number): void {
+  ctx.k.rmsprop_f32(p, sq, ga, buf, g, n, lr, alpha, eps, wd, momentum, 1);
+}
+
+export function sumSquares(ctx: Ctx, x: number, n: number): number {
+  return ctx.k.sum_squares_f32(x, n);
+}
+
+export function scale(ctx: Ctx, out: number, inp: number, s: number, n: number): void {
+  ctx.k.scale_f32(out, inp, s, n);
+}
+
+/** Set n floats at byte offset ptr to zero. */
+export function zero(ctx: Ctx, ptr: number, n: number): void {
+  ctx.arena.f32().fill(0, ptr >>> 2, (ptr >>> 2) + n);
+}
+
+/** Copy rows idx[from..from+count) of `src` (rows of `width`) to consecutive rows at ptr. */
+export function gatherRows(ctx: Ctx, ptr: number, src: Float32Array, idx: Uint32Array, from: number, count: number, width: number): void {
+  const heap = ctx.arena.f32();
+  let o = ptr >>> 2;
+  for (let r = 0; r < count; r++, o += width) {
+    const i = idx[from + r]! * width;
+    heap.set(src.subarray(i, i + width), o);
+  }
+}
+
+/** Int32 views of memory buffers (weakly held: a disposed runtime's memory stays collectable). */
+const i32Views = new WeakMap<ArrayBufferLike, Int32Array>();
+
+/** Copy labels idx[from..from+count) as int32 to ptr. */
+export function gatherLabels(ctx: Ctx, ptr: number, src: Int32Array, idx: Uint32Array, from: number, count: number): void {
+  const buffer = ctx.arena.f32().buffer;
+  let heap = i32Views.get(buffer);
+  if (!heap) i32Views.set(buffer, (heap = new Int32Array(buffer)));
+  const o = ptr >>> 2;
+  for (let r = 0; r < count; r++) heap[o + r] = src[idx[from + r]!]!;
+}
+
+/** A live view of n floats at ptr (valid until memory grows: use at once). */
+export function view(ctx: Ctx, ptr: number, n: number): Float32Array {
+  return ctx.arena.f32().subarray(ptr >>> 2, (ptr >>> 2) + n);
+}

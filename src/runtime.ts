@@ -8,6 +8,7 @@ import { detectFeatures, load, type Binary, type Platform, type WasmSource, type
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import {
   Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput,
+  type SequentialOptions,
 } from './model.js';
 import * as ops from './ops.js';
 
@@ -263,10 +264,10 @@ export class Runtime implements Disposable {
   }
 
   /** A model from a spec (see ModelSpec; the README documents the JSON format). */
-  sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>): Sequential {
+  sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>, options?: SequentialOptions): Sequential {
     this.#enter('sequential');
     try {
-      return new Sequential(this.#ctx, this.#registry, spec);
+      return new Sequential(this.#ctx, this.#registry, spec, options);
     } finally {
       this.#leave();
     }

@@ -16,6 +16,30 @@ describe('ABI between assembly/ and src/', () => {
     expect(asKinds).toEqual(tsKinds);
   });
 
+  it('every elementwise activation has a forward in activate_f32 and actVec and a derivative in activation_backward_f32', () => {
+    const src = read('assembly/activations.ts');
+    const members = [.../export const enum Act \{([\s\S]*?)\}/.exec(src)![1]!.matchAll(/(\w+)\s*=\s*\d+/g)].map((m) => m[1]!);
+    const notElementwise = ['PRelu', 'Softmax', 'LogSoftmax'];
+    const elementwise = members.filter((m) => !notElementwise.includes(m)).sort();
+    const casesOf = (fn: string) => {
+      const start = src.indexOf(`export function ${fn}(`);
+      expect(start, fn).toBeGreaterThan(0);
+      const body = src.slice(start, src.indexOf('\n}\n', start));
+      return [...body.matchAll(/case Act\.(\w+):/g)].map((m) => m[1]!);
+    };
+    // activate_f32 and actVec compute Linear in their default branch
+    expect([...casesOf('activate_f32'), 'Linear'].sort()).toEqual(elementwise);
+    expect([...casesOf('actVec'), 'Linear'].sort()).toEqual(elementwise);
+    expect(casesOf('activation_backward_f32').sort()).toEqual(elementwise);
+    // each op class defines its forward and its derivative side by side
+    const classes = [...src.matchAll(/class (Op\w+) \{([\s\S]*?)\n\}/g)];
+    expect(classes.length).toBeGreaterThanOrEqual(elementwise.length);
+    for (const m of classes) {
+      expect(m[2], `${m[1]} has apply`).toMatch(/@inline apply\(/);
+      expect(m[2], `${m[1]} has deriv`).toMatch(/@inline deriv\(/);
+    }
+  });
+
   it('layer descriptor offsets match model_forward_f32', () => {
     const src = read('assembly/model.ts');
     const loads = Object.fromEntries([...src.matchAll(/const (\w+) = (?:<usize>)?load<\w+>\(d(?:, (\d+))?\)/g)].map((m) => [m[1]!, Number(m[2] ?? 0) / 4]));

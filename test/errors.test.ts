@@ -114,7 +114,7 @@ const ROWS: Row[] = [
   ['units -2', (c) => c.nn.sequential(layer({ units: -2 })), 'INVALID_SPEC', /units must be a positive integer .*received number -2/],
   ['weightsLayout "row"', (c) => c.nn.sequential(layer({ weightsLayout: 'row' })), 'INVALID_SPEC', /weightsLayout must be 'out-in' or 'in-out', received string "row"/],
   ['hidden layer inputs mismatch', (c) => c.nn.sequential({ layers: [{ inputs: 3, units: 2, weights: w6 }, { inputs: 3, units: 1, weights: [1, 1, 1] }] }), 'SHAPE_MISMATCH', /layers\[1\]: inputs is number 3 but the previous layer has 2 outputs/],
-  ['weights missing', (c) => c.nn.sequential(layer({ weights: undefined })), 'INVALID_WEIGHTS', /layers\[0\]\.weights must be an array of 6 numbers, received undefined/],
+  ['weights null (absent weights mean an untrained layer)', (c) => c.nn.sequential(layer({ weights: null })), 'INVALID_WEIGHTS', /layers\[0\]\.weights must be an array of 6 numbers, received null/],
   ['weights an object', (c) => c.nn.sequential(layer({ weights: { 0: 1 } })), 'INVALID_WEIGHTS', /weights must be an array of 6 numbers, received Object/],
   ['weights of 5', (c) => c.nn.sequential(layer({ weights: [1, 2, 3, 4, 5] })), 'INVALID_WEIGHTS', /layers\[0\]\.weights has 5 values but 6 are expected \(2×3\)/],
   ['weights Float32Array of 7', (c) => c.nn.sequential(layer({ weights: new Float32Array(7) })), 'INVALID_WEIGHTS', /weights has 7 values but 6 are expected \(2×3\)/],
@@ -137,7 +137,7 @@ const ROWS: Row[] = [
   ['activation layer without activation', (c) => c.nn.sequential({ inputs: 3, layers: [{ type: 'activation' } as never] }), 'UNKNOWN_ACTIVATION', /layers\[0\]: activation must be a name such as 'relu', received undefined/],
   ['dense(null)', (c) => c.nn.dense(null as never), 'INVALID_SPEC', /dense: spec must be an object, received null/],
   ['dense(3)', (c) => c.nn.dense(3 as never), 'INVALID_SPEC', /dense: spec must be an object, received number 3/],
-  ['dense({ units: 2 }) without weights', (c) => c.nn.dense({ inputs: 3, units: 2 } as never), 'INVALID_WEIGHTS', /weights must be an array of 6 numbers, received undefined/],
+  ['dense({ units: 2 }) with an unknown initializer', (c) => c.nn.dense({ inputs: 3, units: 2, initializer: 'kaiming' } as never), 'INVALID_SPEC', /initializer must be 'he', 'glorot', 'lecun' or 'zeros'.*received string "kaiming"/],
 
   // ---- predict / predictInto
   ['predict(x of 2)', (c) => c.model.predict(new Float32Array(2)), 'SHAPE_MISMATCH', /model\.predict: input has 2 values but the model expects batch × inputs = 1 × 3 = 3/],

@@ -10,6 +10,9 @@ export interface TrainKernels {
   packed_size_f32(K: number, N: number): number;
   pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
   dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
+  activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
+  prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
+  activate_f32(kind: number, out: number, inp: number, n: number, a: number, b: number): void;
   dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
   softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
   softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
@@ -114,7 +117,7 @@ export class Heap {
 }
 
 const KERNEL_NAMES = [
-  'heap_base', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
+  'heap_base', 'activate_f32', 'activation_backward_f32', 'prelu_backward_f32', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
   'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
   'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32',
 ] as const satisfies ReadonlyArray<keyof TrainKernels>;

@@ -1,3 +1,5 @@
+import { erf, refActivation } from './reference.js';
+
 // Naive float64 oracles for the training kernels: the packed weight layout, the dense backward
 // pass, the losses with their gradients and the optimizer steps. Written from the definitions
 // (PyTorch's documented algorithms), deliberately independent of the kernels' tricks.
@@ -221,4 +223,157 @@ export function refRmspropStep(
       p[i]! -= (o.lr * g) / d;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activation derivatives: f'(x) in float64 from the definitions (checked against central finite
+// differences of test/reference.ts's refActivation in test/train-kernels.test.ts). At a kink, the
+// side PyTorch's autograd takes (relu'(0) = 0, clamp includes its ends, hardswish'(±3) = x/3 + ½).
+
+export interface DerivParams { alpha?: number; beta?: number; gamma?: number; min?: number; max?: number; approximate?: string; threshold?: number }
+
+const SELU_A = 1.67326319217681884765625;
+const SELU_G = 1.05070102214813232421875;
+const sig = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** act'(x) in float64. */
+export function refActivationDerivative(name: string, x: number, p: DerivParams = {}): number {
+  switch (name) {
+    case 'linear': return 1;
+    case 'step': case 'sign': return 0;
+    case 'relu': return x > 0 ? 1 : 0;
+    case 'relu6': return x > 0 && x < 6 ? 1 : 0;
+    case 'leakyRelu': return x > 0 ? 1 : (p.alpha ?? 0.01);
+    case 'elu': return x > 0 ? 1 : (p.alpha ?? 1) * Math.exp(x);
+    case 'selu': return (p.gamma ?? SELU_G) * (x > 0 ? 1 : (p.alpha ?? SELU_A) * Math.exp(x));
+    case 'celu': return x > 0 ? 1 : Math.exp(x / (p.alpha ?? 1));
+    case 'gelu': {
+      if (p.approximate === 'tanh') {
+        const c = Math.sqrt(2 / Math.PI);
+        const t = Math.tanh(c * (x + 0.044715 * x ** 3));
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+      }
+      return 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI);
+    }
+    case 'silu': { const s = sig(x); return s * (1 + x * (1 - s)); }
+    case 'mish': {
+      const sp = x > 30 ? x : Math.log1p(Math.exp(x));
+      const t = Math.tanh(sp);
+      return t + x * (1 - t * t) * sig(x);
+    }
+    case 'sigmoid': { const s = sig(x); return s * (1 - s); }
+    case 'hardSigmoid': { const a = p.alpha ?? 0.2; const u = a * x + (p.beta ?? 0.5); return u > 0 && u < 1 ? a : 0; }
+    case 'hardSwish': return x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1;
+    case 'tanh': { const t = Math.tanh(x); return 1 - t * t; }
+    case 'softplus': { const b = p.beta ?? 1; return b * x > (p.threshold ?? Infinity) ? 1 : sig(b * x); }
+    case 'softsign': return 1 / (1 + Math.abs(x)) ** 2;
+    case 'thresholdedRelu': return x > (p.alpha ?? 1) ? 1 : 0;
+    case 'clip': return x >= (p.min ?? -Infinity) && x <= (p.max ?? Infinity) ? 1 : 0;
+    case 'exp': return Math.exp(x);
+    case 'erf': return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
+    default: throw new Error(`no reference derivative for ${name}`);
+  }
+}
+
+/** PReLU's input gradient: dy where x > 0, slope·dy elsewhere. */
+export function refPreluBackward(dy: ArrayLike<number>, x: ArrayLike<number>, slope: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(dy.length);
+  for (let i = 0; i < dy.length; i++) out[i] = x[i]! > 0 ? dy[i]! : slope[i % slope.length]! * dy[i]!;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole Sequential model in float64: forward, loss and mean gradients per dense layer.
+
+export interface RefActivation { name: string; p?: DerivParams & { slope?: ArrayLike<number> } }
+export interface RefLayer { type: 'dense' | 'activation'; K: number; N: number; w?: ArrayLike<number>; b?: ArrayLike<number>; act: RefActivation }
+export type RefLoss = 'mse' | 'mae' | 'crossEntropy' | 'binaryCrossEntropy';
+
+/** act(x) in float64, with softplus' β/threshold and PReLU's per-unit slope (unit j). */
+export function refActivationForward(a: RefActivation, x: number, j: number): number {
+  const p = a.p ?? {};
+  if (a.name === 'prelu') return x > 0 ? x : p.slope![j % p.slope!.length]! * x;
+  if (a.name === 'softplus' && p.beta !== undefined) {
+    const bx = p.beta * x;
+    return bx > (p.threshold ?? Infinity) ? x : Math.log1p(Math.exp(bx)) / p.beta;
+  }
+  return refActivation(a.name, x, p);
+}
+
+function refActivationDeriv(a: RefActivation, x: number, j: number): number {
+  const p = a.p ?? {};
+  if (a.name === 'prelu') return x > 0 ? 1 : p.slope![j % p.slope!.length]!;
+  return refActivationDerivative(a.name, x, p);
+}
+
+const SOFTMAX = new Set(['softmax', 'logSoftmax']);
+
+export interface RefModelResult {
+  loss: number;
+  output: Float64Array;
+  grads: Array<{ w: Float64Array; b: Float64Array }>;
+}
+
+/** Forward, loss and mean parameter gradients of a model over B rows. Targets: class indices
+ *  (crossEntropy) or B × outputs values. Softmax/logSoftmax at the end with crossEntropy, and
+ *  sigmoid with binaryCrossEntropy, are fused: the loss reads the logits. */
+export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targets: ArrayLike<number>, B: number, loss: RefLoss, labels: boolean): RefModelResult {
+  const zs: Float64Array[] = [];
+  const ins: Float64Array[] = [];
+  let a: Float64Array = Float64Array.from(x);
+  for (const l of layers) {
+    ins.push(a);
+    let z: Float64Array;
+    if (l.type === 'dense') {
+      z = new Float64Array(B * l.N);
+      for (let m = 0; m < B; m++) {
+        for (let n = 0; n < l.N; n++) {
+          let s = l.b ? l.b[n]! : 0;
+          for (let k = 0; k < l.K; k++) s += a[m * l.K + k]! * l.w![n * l.K + k]!;
+          z[m * l.N + n] = s;
+        }
+      }
+    } else z = a;
+    zs.push(z);
+    let y: Float64Array;
+    if (SOFTMAX.has(l.act.name)) {
+      y = new Float64Array(z.length);
+      for (let m = 0; m < B; m++) {
+        let mx = -Infinity;
+        for (let n = 0; n < l.N; n++) mx = Math.max(mx, z[m * l.N + n]!);
+        let s = 0;
+        for (let n = 0; n < l.N; n++) s += Math.exp(z[m * l.N + n]! - mx);
+        for (let n = 0; n < l.N; n++) {
+          const v = z[m * l.N + n]! - mx - Math.log(s);
+          y[m * l.N + n] = l.act.name === 'logSoftmax' ? v : Math.exp(v);
+        }
+      }
+    } else y = z.map((v, i) => refActivationForward(l.act, v, i % l.N));
+    a = y;
+  }
+  const last = layers[layers.length - 1]!;
+  const C = last.N;
+  const fused = (loss === 'crossEntropy' && SOFTMAX.has(last.act.name)) || (loss === 'binaryCrossEntropy' && last.act.name === 'sigmoid');
+  const input = fused ? zs[zs.length - 1]! : a;
+  const ref: LossRef =
+    loss === 'crossEntropy' ? (labels ? refSoftmaxCrossEntropy(input, targets, B, C) : refSoftmaxCrossEntropyProbs(input, targets, B, C))
+      : loss === 'binaryCrossEntropy' ? refSigmoidBce(input, targets)
+        : loss === 'mse' ? refMse(input, targets) : refMae(input, targets);
+  let g = ref.grad;
+  const grads: Array<{ w: Float64Array; b: Float64Array }> = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    if (!(i === layers.length - 1 && fused)) {
+      if (SOFTMAX.has(l.act.name)) throw new Error('reference: softmax inside the model');
+      const z = zs[i]!;
+      g = g.map((v, j) => v * refActivationDeriv(l.act, z[j]!, j % l.N));
+    }
+    if (l.type === 'dense') {
+      const xin = ins[i]!;
+      const r = refDenseBackward(g, xin, l.w!, B, l.K, l.N);
+      grads.unshift({ w: r.dw, b: r.db });
+      g = r.dx;
+    }
+  }
+  return { loss: ref.loss, output: a, grads };
 }

@@ -4,11 +4,12 @@
 // bytes around it that must survive each call, at misaligned (4-byte) starts, and at the very end
 // of memory where an over-read traps.
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rand } from './reference.js';
+import { rand, refActivation } from './reference.js';
+import { ACTIVATION_KINDS } from '../src/activations.js';
 import {
-  pack, packedFloats, packedIndex, refAdamStep, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
+  pack, packedFloats, packedIndex, refActivationDerivative, refAdamStep, refPreluBackward, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
   refSigmoidBce, refSoftmaxCrossEntropy, refSoftmaxCrossEntropyProbs, unpack,
-  type AdamOptions, type LossRef, type RmspropOptions, type SgdOptions,
+  type AdamOptions, type DerivParams, type LossRef, type RmspropOptions, type SgdOptions,
 } from './reference-backward.js';
 import { loadKernels, type Heap, type TrainKernels } from './kernels.js';
 import { SIMD } from './runtime.js';
@@ -564,4 +565,126 @@ describe(`training end to end (${SIMD} binary)`, () => {
       for (const l of layers) expect(unpack(heap.read(l.P, l.n), l.K, l.N).padding.every((v) => v === 0), 'padding stays 0').toBe(true);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** Every elementwise activation with the parameters its derivative is checked at; `fd` is the
+ *  forward for the finite-difference check of the float64 derivative itself. */
+const DERIV_CASES: ReadonlyArray<{ name: string; kind: number; a: number; b: number; p: DerivParams; kinks: number[] }> = [
+  { name: 'linear', kind: ACTIVATION_KINDS.linear, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'step', kind: ACTIVATION_KINDS.step, a: 0, b: 0, p: {}, kinks: [0] },
+  { name: 'relu', kind: ACTIVATION_KINDS.relu, a: 0, b: 0, p: {}, kinks: [0] },
+  { name: 'relu6', kind: ACTIVATION_KINDS.relu6, a: 0, b: 0, p: {}, kinks: [0, 6] },
+  { name: 'leakyRelu', kind: ACTIVATION_KINDS.leakyRelu, a: 0.2, b: 0, p: { alpha: 0.2 }, kinks: [0] },
+  { name: 'elu', kind: ACTIVATION_KINDS.elu, a: 0.7, b: 0, p: { alpha: 0.7 }, kinks: [0] },
+  { name: 'selu', kind: ACTIVATION_KINDS.selu, a: 1.67326319217681884765625, b: 1.05070102214813232421875, p: {}, kinks: [0] },
+  { name: 'celu', kind: ACTIVATION_KINDS.celu, a: 1.5, b: 0, p: { alpha: 1.5 }, kinks: [0] },
+  { name: 'gelu', kind: ACTIVATION_KINDS.gelu, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'gelu', kind: ACTIVATION_KINDS.geluTanh, a: 0, b: 0, p: { approximate: 'tanh' }, kinks: [] },
+  { name: 'silu', kind: ACTIVATION_KINDS.silu, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'mish', kind: ACTIVATION_KINDS.mish, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'sigmoid', kind: ACTIVATION_KINDS.sigmoid, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'hardSigmoid', kind: ACTIVATION_KINDS.hardSigmoid, a: 0.2, b: 0.5, p: { alpha: 0.2, beta: 0.5 }, kinks: [-2.5, 2.5] },
+  { name: 'hardSwish', kind: ACTIVATION_KINDS.hardSwish, a: 0, b: 0, p: {}, kinks: [-3, 3] },
+  { name: 'tanh', kind: ACTIVATION_KINDS.tanh, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'softplus', kind: ACTIVATION_KINDS.softplus, a: 1, b: Infinity, p: {}, kinks: [] },
+  { name: 'softplus', kind: ACTIVATION_KINDS.softplus, a: 2, b: 6, p: { beta: 2, threshold: 6 }, kinks: [3] },
+  { name: 'softsign', kind: ACTIVATION_KINDS.softsign, a: 0, b: 0, p: {}, kinks: [0] },
+  { name: 'thresholdedRelu', kind: ACTIVATION_KINDS.thresholdedRelu, a: 1, b: 0, p: { alpha: 1 }, kinks: [1] },
+  { name: 'clip', kind: ACTIVATION_KINDS.clip, a: -1.5, b: 2, p: { min: -1.5, max: 2 }, kinks: [-1.5, 2] },
+  { name: 'exp', kind: ACTIVATION_KINDS.exp, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'erf', kind: ACTIVATION_KINDS.erf, a: 0, b: 0, p: {}, kinks: [] },
+  { name: 'sign', kind: ACTIVATION_KINDS.sign, a: 0, b: 0, p: {}, kinks: [0] },
+];
+const caseLabel = (c: (typeof DERIV_CASES)[number]) => `${c.name}${Object.keys(c.p).length ? JSON.stringify(c.p) : ''}`;
+
+/** Forward in float64, with softplus' β/threshold (not in refActivation). */
+function refForward(name: string, x: number, p: DerivParams): number {
+  if (name === 'softplus' && p.beta !== undefined) {
+    const bx = p.beta * x;
+    return bx > p.threshold! ? x : Math.log1p(Math.exp(bx)) / p.beta;
+  }
+  return refActivation(name, x, p);
+}
+
+describe(`activation_backward_f32 (${SIMD} binary)`, () => {
+  it('every activation kind has a derivative, or is one of the three that are not elementwise (drift check)', () => {
+    const covered = new Set(DERIV_CASES.map((c) => c.kind));
+    const D = heap.alloc(8);
+    for (const [name, kind] of Object.entries(ACTIVATION_KINDS)) {
+      const elementwise = !['prelu', 'softmax', 'logSoftmax'].includes(name);
+      expect(k.activation_backward_f32(kind, D, D, D, 4, 0, 0), `${name}: kernel has a derivative`).toBe(elementwise ? 1 : 0);
+      if (elementwise) expect(covered.has(kind), `${name}: tested below`).toBe(true);
+    }
+    expect(k.activation_backward_f32(Math.max(...Object.values(ACTIVATION_KINDS)) + 1, D, D, D, 4, 0, 0)).toBe(0);
+  });
+
+  it('the float64 reference derivatives are the central differences of the forward references', () => {
+    for (const c of DERIV_CASES) {
+      for (let i = 0; i <= 400; i++) {
+        const x = -8 + i * 0.04 + 0.0123;
+        if (c.kinks.some((kx) => Math.abs(x - kx) < 1e-3)) continue;
+        const h = 1e-6;
+        const fd = (refForward(c.name, x + h, c.p) - refForward(c.name, x - h, c.p)) / (2 * h);
+        const d = refActivationDerivative(c.name, x, c.p);
+        expect(Math.abs(fd - d), `${caseLabel(c)} at ${x}: ${d} vs finite difference ${fd}`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(d)));
+      }
+    }
+  });
+
+  it('dx = dy·act\'(x) against float64 (within 2e-6 relative + 1e-6 absolute of the derivative) over x in [−10, 10], kinks exactly, n in {0,…,33}, misaligned, in place', () => {
+    for (const c of DERIV_CASES) {
+      for (const n of [...SIZES, 257]) {
+        for (const inPlace of [false, true]) {
+          heap.reset();
+          const x = rand(n, 7 * n + c.kind, -10, 10);
+          for (let i = 0; i < Math.min(n, c.kinks.length); i++) x[i] = c.kinks[i]!;
+          const dy = rand(n, 11 * n + c.kind + 1, -2, 2);
+          const mis = (4 * n) % 16;
+          const X = heap.put(x, mis);
+          const DY = heap.put(dy, (mis + 4) % 16);
+          const DX = inPlace ? DY : heap.alloc(n, (mis + 8) % 16);
+          expect(k.activation_backward_f32(c.kind, DX, DY, X, n, c.a, c.b)).toBe(1);
+          heap.checkGuards();
+          const got = heap.read(DX, n);
+          const ref = Array.from(x, (v, i) => dy[i]! * refActivationDerivative(c.name, v, c.p));
+          expectClose(got, ref, (i) => Math.abs(dy[i]!) * (2e-6 * Math.abs(ref[i]! / (dy[i]! || 1)) + 1e-6) + 1e-30, `${caseLabel(c)} n=${n}`);
+        }
+      }
+    }
+  });
+
+  it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere; dslope += Σ dy·x where x ≤ 0; every period, in place', () => {
+    for (const period of [1, 3, 4, 5, 8, 9]) {
+      for (const rows of [1, 2, 5]) {
+        heap.reset();
+        const n = rows * period;
+        const x = rand(n, period * 10 + rows, -1, 1);
+        x[0] = 0;
+        const dy = rand(n, period * 10 + rows + 1, -2, 2);
+        const slope = rand(period, period, -0.5, 0.5);
+        const X = heap.put(x, 4);
+        const DY = heap.put(dy, 8);
+        const S = heap.put(slope, 12);
+        const DX = heap.alloc(n, 0);
+        const ds0 = rand(period, period + 5, -1, 1);
+        const DS = heap.put(ds0, 4);
+        k.prelu_backward_f32(DX, DS, DY, X, S, n, period);
+        heap.checkGuards();
+        const ref = refPreluBackward(dy, x, slope);
+        expectClose(heap.read(DX, n), Array.from(ref, (v) => Math.fround(v)), () => 1e-30, `period ${period} rows ${rows}`);
+        const refDs = Array.from(ds0, (v, j) => {
+          let s = v;
+          for (let r = 0; r < rows; r++) if (!(x[r * period + j]! > 0)) s += dy[r * period + j]! * x[r * period + j]!;
+          return s;
+        });
+        expectClose(heap.read(DS, period), refDs, () => 4e-7 * (rows + 2), `dslope period ${period} rows ${rows}`);
+        // dslope = 0 skips it; dx may equal dy (same bits)
+        k.prelu_backward_f32(DY, 0, DY, X, S, n, period);
+        heap.checkGuards();
+        expect(heap.read(DY, n)).toEqual(heap.read(DX, n));
+      }
+    }
+  });
 });

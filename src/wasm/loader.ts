@@ -46,11 +46,29 @@ export interface Kernels {
   dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
   model_forward_f32(out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void;
   first_nonfinite_f32(ptr: number, n: number): number;
+  // Training (assembly/activations.ts, gemm_backward.ts, loss.ts, optim.ts).
+  activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
+  prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
+  dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
+  softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
+  softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
+  sigmoid_binary_cross_entropy_f32(grad: number, logits: number, targets: number, n: number): number;
+  mse_f32(grad: number, y: number, t: number, n: number): number;
+  mae_f32(grad: number, y: number, t: number, n: number): number;
+  sgd_f32(param: number, buf: number, grad: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, zeroGrad: number): void;
+  adam_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
+  adamw_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
+  rmsprop_f32(param: number, squareAvg: number, gradAvg: number, buf: number, grad: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, zeroGrad: number): void;
+  sum_squares_f32(x: number, n: number): number;
+  scale_f32(out: number, inp: number, s: number, n: number): void;
 }
 
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
   'heap_base', 'activate_f32', 'prelu_f32', 'softmax_f32', 'log_softmax_f32', 'packed_size_f32',
   'pack_weights_f32', 'dense_f32', 'model_forward_f32', 'first_nonfinite_f32',
+  'activation_backward_f32', 'prelu_backward_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
+  'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
+  'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32',
 ];
 
 // Smallest modules that use one SIMD128 instruction / one relaxed-SIMD instruction:
