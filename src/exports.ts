@@ -3,7 +3,8 @@ export { SimdnnError, type ErrorCode } from './errors.js';
 export { Runtime, type InitOptions, type Features, type MemoryInfo } from './runtime.js';
 export {
   Sequential, type ModelSpec, type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type LayerInfo, type Weights,
-  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer,
+  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer, type BatchNormLayerSpec,
+  type DropoutLayerSpec, type FlattenLayerSpec, type LayerType, type SequentialOptions, type TensorName, type TensorValue,
 } from './model.js';
 export {
   ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationAlias, type KnownActivation,

@@ -7,7 +7,7 @@ import { Arena, type WasmMemory } from './wasm/memory.js';
 import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import {
-  Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput,
+  Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput, type SequentialOptions,
 } from './model.js';
 import * as ops from './ops.js';
 
@@ -262,11 +262,12 @@ export class Runtime implements Disposable {
     return this.#softmaxCall(true, x, cols, out);
   }
 
-  /** A model from a spec (see ModelSpec; the README documents the JSON format). */
-  sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>): Sequential {
+  /** A model from a spec (see ModelSpec; the README documents the JSON format). With
+   *  `{ tensors }`, a string in place of numbers names one of those tensors (shape checked). */
+  sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>, options?: SequentialOptions): Sequential {
     this.#enter('sequential');
     try {
-      return new Sequential(this.#ctx, this.#registry, spec);
+      return new Sequential(this.#ctx, this.#registry, spec, options);
     } finally {
       this.#leave();
     }
