@@ -6,7 +6,6 @@ import {
 import { checkF32, isF32, elementAt, toF32Input, typedArrayKind, realLength, type NumberArray } from './arrays.js';
 import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
-import { writeSafetensors } from './io/safetensors.js';
 import type { Ctx } from './ops.js';
 import type { Arena } from './wasm/memory.js';
 
@@ -842,15 +841,32 @@ export class Sequential extends Resource {
    * [units, inputs], `layers.0.bias`, `layers.2.mean`, …; the indices are those of toJSON().layers).
    * `nn.load(bytes)` restores it bit-identically; other tools read the tensors as a state dict.
    */
-  save(): Uint8Array {
+  save(): Uint8Array<ArrayBuffer> {
     this.alive('save');
-    const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
-    const spec = this.#spec((i, key, data, shape) => {
+    // The header: the spec under __metadata__, then each tensor's dtype, shape and byte range.
+    const header: Record<string, unknown> = {};
+    const data: Float32Array[] = [];
+    let end = 0;
+    const spec = this.#spec((i, key, values, shape) => {
       const name = `layers.${i}.${key}`;
-      tensors.set(name, { data, shape });
+      header[name] = { dtype: 'F32', shape, data_offsets: [end, (end += values.length * 4)] };
+      data.push(values);
       return name;
     });
-    return writeSafetensors(tensors, { simdnn: JSON.stringify(spec) });
+    const json = new TextEncoder().encode(JSON.stringify({ __metadata__: { simdnn: JSON.stringify(spec) }, ...header }));
+    // Length, JSON padded with spaces to a multiple of 8 bytes, then the tensors (little-endian, as
+    // the wasm heap they came from).
+    const n = (json.length + 7) & ~7;
+    const out = new Uint8Array(8 + n + end);
+    new DataView(out.buffer).setUint32(0, n, true);
+    out.set(json, 8);
+    out.fill(32, 8 + json.length, 8 + n);
+    let at = 8 + n;
+    for (const d of data) {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+      at += d.byteLength;
+    }
+    return out;
   }
 
   /** The spec with each array of numbers given by `emit` (arrays for JSON, names for save()). */

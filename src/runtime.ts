@@ -1,5 +1,5 @@
 import { SimdnnError, checkInt, describe } from './errors.js';
-import { checkF32, viewF32 } from './arrays.js';
+import { checkF32, copyBytes, viewF32 } from './arrays.js';
 import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type CheckedActivation, type ParamsOf,
 } from './activations.js';
@@ -10,6 +10,9 @@ import {
   Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput, type SequentialOptions,
 } from './model.js';
 import * as ops from './ops.js';
+import type { ReadSafetensorsOptions, SafetensorsFile } from './io/safetensors.js';
+import type { TfjsWeights } from './io/tfjs.js';
+import type { LoadOnnxOptions, LoadOptions, ModelSource } from './io/load.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -73,13 +76,17 @@ export class Runtime implements Disposable {
   readonly features: Features;
   readonly #ctx: ops.Ctx;
   readonly #registry: Registry;
+  /** Node: reading files for nn.load(path). */
+  readonly #files: { readFile(location: URL): Promise<Uint8Array>; fileUrl(path: string): URL } | undefined;
   #staging = { ptr: 0, floats: 0 };
 
   /** @internal use init() */
   constructor(
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
-    result: (n: number) => Float32Array = ops.zeroedResult,
+    result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
   ) {
+    this.#files = platform?.readFile && platform.fileUrl
+      ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);
     const guard: ops.Guard = { busy: false, closed: false };
     this.#ctx = { k: kernels, arena, result, guard };
@@ -273,6 +280,62 @@ export class Runtime implements Disposable {
     }
   }
 
+  /** A check at the start of an asynchronous call: DISPOSED or REENTRANT_CALL now, as a rejection. */
+  #check(op: string): void {
+    this.#enter(op);
+    this.#leave();
+  }
+
+  /** Build a model from an imported spec, under the call guard (the runtime may have been disposed
+   *  while the source was read: then this is DISPOSED). */
+  #buildImported(op: string, spec: unknown, tensors?: unknown): Sequential {
+    this.#enter(op);
+    try {
+      return new Sequential(this.#ctx, this.#registry, spec, tensors === undefined ? undefined : { tensors });
+    } finally {
+      this.#leave();
+    }
+  }
+
+  /**
+   * Load a model from a file path or `file:` URL (Node), an http(s) URL (string or URL), a
+   * Response, a Blob or File, or the bytes (ArrayBuffer, Uint8Array). The format is recognised from
+   * the content: ONNX, a safetensors file written by model.save(), a TF.js layers model.json (its
+   * weight files are read beside it, or given as `options.weights`), or a simdnn JSON spec. The
+   * importers are loaded on first use (a dynamic import).
+   */
+  async load(source: ModelSource, options?: LoadOptions): Promise<Sequential> {
+    this.#check('load');
+    // Bytes are copied now: the caller may reuse them as soon as this returns.
+    const bytes = copyBytes(source, 'load: source');
+    const { spec, tensors } = await (await importers()).load(bytes ?? source, options, this.#files);
+    return this.#buildImported('load', spec, tensors);
+  }
+
+  /** Import an ONNX model from its bytes (see README.import.md for the operators it maps). */
+  async loadOnnx(bytes: ArrayBuffer | Uint8Array, options?: LoadOnnxOptions): Promise<Sequential> {
+    this.#check('loadOnnx');
+    const copy = copyBytes(bytes, 'loadOnnx: bytes');
+    return this.#buildImported('loadOnnx', (await importers()).loadOnnx(copy ?? bytes, options).spec);
+  }
+
+  /** Import a TF.js layers model: model.json (text, bytes or parsed) and its weight data (one
+   *  buffer, the shards in manifest order, or the shards by their manifest path). */
+  async loadTfjs(modelJson: unknown, weights?: TfjsWeights): Promise<Sequential> {
+    this.#check('loadTfjs');
+    const json = copyBytes(modelJson, 'loadTfjs: modelJson') ?? modelJson;
+    return this.#buildImported('loadTfjs', (await importers()).loadTfjs(json, weights).spec);
+  }
+
+  /** Read a safetensors file: its tensors by name (F32, F16, BF16 and F64 become Float32Arrays,
+   *  with their shape and stored dtype) and its `__metadata__`. Give the result to
+   *  `nn.sequential(spec, { tensors })` to build a model whose spec names them. */
+  async readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Promise<SafetensorsFile> {
+    this.#check('readSafetensors');
+    const copy = copyBytes(bytes, 'readSafetensors: bytes');
+    return (await importers()).readFile(copy ?? bytes, options);
+  }
+
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */
   dense<const L extends LayerSpecInput>(spec: CheckedLayer<L>): Sequential {
     this.#enter('dense');
@@ -322,6 +385,16 @@ function bindMethods(nn: Runtime): void {
     const method = self[name];
     if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(nn);
   }
+}
+
+/** The importers, loaded on first use (their own chunk of the bundle). */
+let io: Promise<typeof import('./io/load.js')> | undefined;
+function importers(): Promise<typeof import('./io/load.js')> {
+  io ??= import('./io/load.js').catch((err: unknown) => {
+    io = undefined;
+    throw err;
+  });
+  return io;
 }
 
 /** The canonical activation names accepted by `activate` and model specs. */
@@ -417,7 +490,7 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
   const pages = Math.floor(maxBytes / PAGE);
   const loaded = await load(platform, binary, source, pages);
   const result = platform.resultArray?.bind(platform);
-  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result);
+  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform);
 }
 
 /** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried,
