@@ -165,7 +165,7 @@ describe(`hostile sources are INVALID_MODEL (or INVALID_ARGUMENT) at once, and d
     try {
       const before = nn.memory();
       const erroring = new Response(new ReadableStream({ pull(c) { c.error(new Error('network gone')); } }));
-      expect(await code(nn.load(erroring))).toMatch(/^INVALID_MODEL: load: the body of "the Response" cannot be read \((network gone|Failed to fetch)\)/ );
+      expect(await code(nn.load(erroring))).toMatch(/^INVALID_MODEL: load: the body of "the Response" cannot be read \((network gone|Failed to fetch)\)/);
       expect(await code(nn.load(new Blob(['hello, not a model'])))).toMatch(/^INVALID_MODEL: load: 18 bytes that are no model simdnn reads/);
       expect(await code(nn.load(new Uint8Array(0)))).toMatch(/^INVALID_MODEL/);
       // A safetensors header claiming 2^40 bytes.
