@@ -280,18 +280,22 @@ export class Runtime implements Disposable {
     }
   }
 
-  /** A check at the start of an asynchronous call: DISPOSED or REENTRANT_CALL now, as a rejection. */
-  #check(op: string): void {
+  /**
+   * An importing call: DISPOSED or REENTRANT_CALL at once (as a rejection); `bytes` copied now (the
+   * caller may reuse them when this returns); the importers loaded (a dynamic import, once); then
+   * `f` reads and parses, and the model is built under the call guard (a runtime disposed while the
+   * source was read rejects with DISPOSED).
+   */
+  async #import<T>(op: string, bytes: unknown, f: (io: typeof import('./io/load.js'), bytes: unknown) => T | Promise<T>, build = true): Promise<T extends { spec: unknown } ? Sequential : T> {
     this.#enter(op);
     this.#leave();
-  }
-
-  /** Build a model from an imported spec, under the call guard (the runtime may have been disposed
-   *  while the source was read: then this is DISPOSED). */
-  #buildImported(op: string, spec: unknown, tensors?: unknown): Sequential {
+    const copy = copyBytes(bytes, `${op}: ${op === 'loadTfjs' ? 'modelJson' : op === 'load' ? 'source' : 'bytes'}`) ?? bytes;
+    const result = await f(await importers(), copy);
+    if (!build) return result as never;
+    const { spec, tensors } = result as { spec: unknown; tensors?: unknown };
     this.#enter(op);
     try {
-      return new Sequential(this.#ctx, this.#registry, spec, tensors === undefined ? undefined : { tensors });
+      return new Sequential(this.#ctx, this.#registry, spec, tensors === undefined ? undefined : { tensors }) as never;
     } finally {
       this.#leave();
     }
@@ -304,36 +308,26 @@ export class Runtime implements Disposable {
    * weight files are read beside it, or given as `options.weights`), or a simdnn JSON spec. The
    * importers are loaded on first use (a dynamic import).
    */
-  async load(source: ModelSource, options?: LoadOptions): Promise<Sequential> {
-    this.#check('load');
-    // Bytes are copied now: the caller may reuse them as soon as this returns.
-    const bytes = copyBytes(source, 'load: source');
-    const { spec, tensors } = await (await importers()).load(bytes ?? source, options, this.#files);
-    return this.#buildImported('load', spec, tensors);
+  load(source: ModelSource, options?: LoadOptions): Promise<Sequential> {
+    return this.#import('load', source, (io, s) => io.load(s, options, this.#files));
   }
 
   /** Import an ONNX model from its bytes (see README.import.md for the operators it maps). */
-  async loadOnnx(bytes: ArrayBuffer | Uint8Array, options?: LoadOnnxOptions): Promise<Sequential> {
-    this.#check('loadOnnx');
-    const copy = copyBytes(bytes, 'loadOnnx: bytes');
-    return this.#buildImported('loadOnnx', (await importers()).loadOnnx(copy ?? bytes, options).spec);
+  loadOnnx(bytes: ArrayBuffer | Uint8Array, options?: LoadOnnxOptions): Promise<Sequential> {
+    return this.#import('loadOnnx', bytes, (io, b) => io.loadOnnx(b, options));
   }
 
   /** Import a TF.js layers model: model.json (text, bytes or parsed) and its weight data (one
    *  buffer, the shards in manifest order, or the shards by their manifest path). */
-  async loadTfjs(modelJson: unknown, weights?: TfjsWeights): Promise<Sequential> {
-    this.#check('loadTfjs');
-    const json = copyBytes(modelJson, 'loadTfjs: modelJson') ?? modelJson;
-    return this.#buildImported('loadTfjs', (await importers()).loadTfjs(json, weights).spec);
+  loadTfjs(modelJson: unknown, weights?: TfjsWeights): Promise<Sequential> {
+    return this.#import('loadTfjs', modelJson, (io, json) => io.loadTfjs(json, weights));
   }
 
   /** Read a safetensors file: its tensors by name (F32, F16, BF16 and F64 become Float32Arrays,
    *  with their shape and stored dtype) and its `__metadata__`. Give the result to
    *  `nn.sequential(spec, { tensors })` to build a model whose spec names them. */
-  async readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Promise<SafetensorsFile> {
-    this.#check('readSafetensors');
-    const copy = copyBytes(bytes, 'readSafetensors: bytes');
-    return (await importers()).readFile(copy ?? bytes, options);
+  readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Promise<SafetensorsFile> {
+    return this.#import('readSafetensors', bytes, (io, b) => io.readFile(b, options), false);
   }
 
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */

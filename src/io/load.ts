@@ -4,7 +4,6 @@
 // builds models from specs never downloads or parses the importers.
 
 import { SimdnnError, describe } from '../errors.js';
-import { copyBytes } from '../arrays.js';
 import { detectFormat } from './detect.js';
 import { onnxToSpec, type OnnxImportOptions } from './onnx.js';
 import { readSafetensors, type ReadSafetensorsOptions, type SafetensorsFile } from './safetensors.js';
@@ -68,10 +67,10 @@ function checkOptions(options: unknown, op: string, keys: readonly string[]): Ch
 
 const ONNX_KEYS = ['input', 'output', 'externalData'];
 
+/** The runtime has copied bytes arguments already (when the call was made): anything else is not bytes. */
 function bytesArgument(value: unknown, op: string): Uint8Array {
-  const bytes = copyBytes(value, op);
-  if (!bytes) throw new SimdnnError('INVALID_ARGUMENT', `${op}: bytes must be an ArrayBuffer or a Uint8Array, received ${describe(value)}`);
-  return bytes;
+  if (value instanceof Uint8Array) return value;
+  throw new SimdnnError('INVALID_ARGUMENT', `${op}: bytes must be an ArrayBuffer or a Uint8Array, received ${describe(value)}`);
 }
 
 /** nn.loadOnnx */
@@ -111,8 +110,7 @@ const isBlob = (v: unknown): v is Blob => typeof Blob === 'function' && v instan
 
 /** The bytes of a source, and where it came from (to find a TF.js model's shards beside it). */
 async function readSource(source: unknown, files: FileReader | undefined): Promise<{ bytes: Uint8Array; base?: URL }> {
-  const bytes = copyBytes(source, 'load');
-  if (bytes) return { bytes };
+  if (source instanceof Uint8Array) return { bytes: source }; // copied by the runtime
   if (isResponse(source)) {
     const base = source.url ? new URL(source.url) : undefined;
     return { bytes: await responseBytes(source, base?.href ?? 'the Response'), base };
