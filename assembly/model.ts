@@ -40,7 +40,7 @@ export function model_forward_f32(out: usize, x: usize, batch: i32, desc: usize,
       postActivation(dst, batch, N, kind, a, b, slope, true);
     } else if (type == 2) {
       affine_f32(dst, src, packed, packed + (<usize>N << 2), batch, N);
-      postActivation(dst, batch, N, kind, a, b, slope, false);
+      if (kind != Act.Linear) postActivation(dst, batch, N, kind, a, b, slope, false);
     } else {
       if (kind == Act.Softmax || kind == Act.LogSoftmax || kind == Act.PRelu) {
         postActivation(src == dst ? dst : copyTo(dst, src, batch * N), batch, N, kind, a, b, slope, false);
