@@ -58,6 +58,10 @@ describe(`nn.load of paths and file: URLs (${SIMD} binary)`, () => {
     check(await nn.load(pathToFileURL(path).href), onnxCases, 'torch_act_c_opset13');
   });
 
+  it('an ONNX model with external data reads the data file from beside it', async () => {
+    check(await nn.load(FIXTURES + 'onnx/torch_mlp_external.onnx'), onnxCases, 'torch_mlp_external');
+  });
+
   it('a TF.js model.json reads its shards from beside it', async () => {
     for (const name of Object.keys(tfjsCases.cases)) {
       const path = name.endsWith('_converter') ? `tfjs/${name}/model.json` : `tfjs/${name}.json`;
@@ -82,15 +86,24 @@ describe(`nn.load of paths and file: URLs (${SIMD} binary)`, () => {
     }
   });
 
-  it('TF.js weight paths that leave model.json\'s folder are refused', async () => {
+  it('TF.js weight paths and ONNX external data locations that leave the model\'s folder are refused', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'simdnn-load-'));
     try {
       const json = JSON.parse(readFileSync(FIXTURES + 'tfjs/tfjs_seq.json', 'utf8')) as { weightsManifest: Array<{ paths: string[] }> };
       for (const path of ['../secret.bin', '/etc/passwd', 'https://example.com/w.bin', 'sub/../../x.bin']) {
         json.weightsManifest[0]!.paths = [path];
         await writeFile(join(dir, 'model.json'), JSON.stringify(json));
-        expect(await code(nn.load(join(dir, 'model.json'))), path).toMatch(/^INVALID_MODEL: TF\.js weights path .* leaves the folder of model\.json/);
+        expect(await code(nn.load(join(dir, 'model.json'))), path).toMatch(/^INVALID_MODEL: TF\.js weights path .* leaves the folder of "model\.json"/);
       }
+      // An ONNX external data location that climbs out (same length as the real one: the protobuf stays valid).
+      const onnx = readFileSync(FIXTURES + 'onnx/torch_mlp_external.onnx');
+      const real = Buffer.from('torch_mlp_external.onnx.data');
+      const escape = Buffer.from('../' + 'x'.repeat(real.length - 3));
+      let at = onnx.indexOf(real);
+      expect(at).toBeGreaterThan(0);
+      for (; at >= 0; at = onnx.indexOf(real, at)) escape.copy(onnx, at);
+      await writeFile(join(dir, 'm.onnx'), onnx);
+      expect(await code(nn.load(join(dir, 'm.onnx')))).toMatch(/^INVALID_MODEL: ONNX external data file "\.\.\/x+" leaves the folder of "m\.onnx"/);
     } finally {
       await rm(dir, { recursive: true });
     }

@@ -220,6 +220,7 @@ describe.runIf(IN_BROWSER)(`nn.load(url) in the browser (${SIMD} binary)`, () =>
     await using(nn.load(fixtureUrl('onnx/torch_act_a_opset17.onnx').href), (m) => check(m, onnxCases, 'torch_act_a_opset17'));
     await using(nn.load(fixtureUrl('tfjs/tfjs_seq_float16.json')), (m) => check(m, tfjsCases, 'tfjs_seq_float16'));
     await using(nn.load(fixtureUrl('tfjs/keras3_converter/model.json')), (m) => check(m, tfjsCases, 'keras3_converter'));
+    await using(nn.load(fixtureUrl('onnx/torch_mlp_external.onnx')), (m) => check(m, onnxCases, 'torch_mlp_external'));
     const model = await nn.load(fixtureUrl('onnx/torch_bn_opset13.onnx'));
     try {
       const url = URL.createObjectURL(new Blob([model.save()]));

@@ -6,6 +6,7 @@
 import { SimdnnError, describe } from '../errors.js';
 import { detectFormat } from './detect.js';
 import { onnxToSpec, type OnnxImportOptions } from './onnx.js';
+import { decodeModel } from './onnx-proto.js';
 import { readSafetensors, type ReadSafetensorsOptions, type SafetensorsFile } from './safetensors.js';
 import { tfjsToSpec, type TfjsWeights } from './tfjs.js';
 import { invalidModel, quote, unsupportedModel } from './spec.js';
@@ -179,7 +180,8 @@ async function loadSource(source: unknown, options: Checked, files: FileReader |
   const format = detectFormat(bytes);
   switch (format) {
     case 'onnx': {
-      const { spec } = onnxToSpec(bytes, { input: options.input, output: options.output, externalData: options.externalData });
+      const externalData = options.externalData ?? (base ? await externalFiles(bytes, base, files) : undefined);
+      const { spec } = onnxToSpec(bytes, { input: options.input, output: options.output, externalData });
       return { spec };
     }
     case 'safetensors': return savedModel(readSafetensors(bytes));
@@ -212,6 +214,36 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** A file beside `base` (never outside its folder): TF.js weight shards, ONNX external data. */
+function beside(path: string, base: URL, what: string): URL {
+  const folder = new URL('.', base);
+  let url: URL;
+  try {
+    url = new URL(path, folder);
+  } catch {
+    throw invalidModel(`${what} ${quote(path)} is not a relative URL`);
+  }
+  if (url.origin !== folder.origin || url.protocol !== folder.protocol || !url.pathname.startsWith(folder.pathname) || url.search || url.hash) {
+    throw invalidModel(`${what} ${quote(path)} leaves the folder of ${quote(base.pathname.slice(base.pathname.lastIndexOf('/') + 1))} (${quote(folder.href)}); only files beside it are read`);
+  }
+  return url;
+}
+
+/** An ONNX model read from a path or URL whose initializers keep their data in external files: those
+ *  files, read from beside the model (each once). */
+async function externalFiles(bytes: Uint8Array, base: URL, files: FileReader | undefined): Promise<Map<string, Uint8Array> | undefined> {
+  const locations = new Set<string>();
+  for (const t of decodeModel(bytes).graph.initializers) {
+    const location = t.external?.get('location');
+    if (location !== undefined) locations.add(location);
+  }
+  if (locations.size === 0) return undefined;
+  if (locations.size > MAX_SHARDS) throw invalidModel(`ONNX: tensors in more than ${MAX_SHARDS} external files`);
+  const list = [...locations];
+  const data = await Promise.all(list.map((l) => readUrl(beside(l, base, 'ONNX external data file'), files)));
+  return new Map(list.map((l, i) => [l, data[i]!]));
+}
+
 /** A TF.js model.json: its shards are options.weights, or read beside it (never outside its folder). */
 async function tfjsModel(bytes: Uint8Array, base: URL | undefined, weights: TfjsWeights | undefined, files: FileReader | undefined): Promise<unknown> {
   const json = parseJson(bytes, 'TF.js model.json') as { weightsManifest?: unknown; weightData?: unknown };
@@ -229,18 +261,6 @@ async function tfjsModel(bytes: Uint8Array, base: URL | undefined, weights: Tfjs
   if (!base) {
     throw new SimdnnError('INVALID_ARGUMENT', `load: this TF.js model.json came without a location, so its ${paths.length} weight file(s) (${paths.slice(0, 3).map(quote).join(', ')}) cannot be found: pass them as options.weights`);
   }
-  const folder = new URL('.', base);
-  const shards = await Promise.all(paths.map((path) => {
-    let url: URL;
-    try {
-      url = new URL(path, folder);
-    } catch {
-      throw invalidModel(`TF.js weights path ${quote(path)} is not a relative URL`);
-    }
-    if (url.origin !== folder.origin || url.protocol !== folder.protocol || !url.pathname.startsWith(folder.pathname) || url.search || url.hash) {
-      throw invalidModel(`TF.js weights path ${quote(path)} leaves the folder of model.json (${quote(folder.href)}); only files beside it are read`);
-    }
-    return readUrl(url, files);
-  }));
+  const shards = await Promise.all(paths.map((path) => readUrl(beside(path, base, 'TF.js weights path'), files)));
   return tfjsToSpec(json, shards);
 }
