@@ -4,7 +4,7 @@
 export { activate_f32, prelu_f32, activation_backward_f32, prelu_backward_f32 } from './activations';
 export { softmax_f32, log_softmax_f32 } from './softmax';
 export { pack_weights_f32, packed_size_f32, dense_f32 } from './gemm';
-export { model_forward_f32 } from './model';
+export { model_forward_f32, affine_f32 } from './model';
 export { first_nonfinite_f32 } from './check';
 export { dense_backward_f32 } from './gemm_backward';
 export {

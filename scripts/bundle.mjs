@@ -4,6 +4,9 @@
 // `new URL('../build/…wasm', import.meta.url)` resolves the same from source and from dist.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 
 // The library entries are minified: V8 compiles the module text at import, and the minified bundle
 // imports ~2 ms faster in a fresh Node process (7.1 → 5.2 ms here).
@@ -13,9 +16,16 @@ import { build } from 'esbuild';
 // which a checkout does better. `node scripts/bundle.mjs --sourcemap` writes linked maps for that.
 const sourcemap = process.argv.includes('--sourcemap');
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, keepNames: true, legalComments: 'none', logLevel: 'warning' };
+// Code splitting: the importers (src/io/, reached only through the runtime's dynamic import() in
+// nn.load and friends) become chunks of their own beside the entry, fetched on first use, so an
+// application that only builds models from specs loads no importer code. Chunks sit in dist/ itself,
+// like the entries, so that every `import.meta.url` resolves the same. Old chunks are removed first.
+const CHUNK = /^(chunk|load)-[A-Z0-9]{8}\.js(\.map)?$/;
+for (const name of existsSync('dist') ? await readdir('dist') : []) if (CHUNK.test(name)) await rm(join('dist', name));
+const lib = { ...common, minify: true, splitting: true, outdir: 'dist', entryNames: '[name]', chunkNames: '[name]-[hash]' };
 await Promise.all([
-  build({ ...common, minify: true, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node' }),
-  build({ ...common, minify: true, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] }),
+  build({ ...lib, entryPoints: ['src/node.ts'], platform: 'node' }),
+  build({ ...lib, entryPoints: ['src/index.ts'], platform: 'neutral', mainFields: ['module', 'main'] }),
   // `npm start`'s tour (src/demo.ts). Built beside node.js, which it imports; not published (package.json "files").
   build({ ...common, entryPoints: ['src/demo.ts'], outfile: 'dist/demo.js', platform: 'node', external: ['./node.js'] }),
 ]);

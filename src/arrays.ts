@@ -152,3 +152,29 @@ export function elementAt(value: unknown, i: number): unknown {
     return undefined;
   }
 }
+
+const toStringTag = Object.prototype.toString;
+const sliceU8 = U8.prototype.slice;
+
+/** A copy of the bytes of a typed array, DataView, ArrayBuffer or SharedArrayBuffer, taken now and
+ *  through the engine's own accessors (a subclass or a Proxy cannot change what is copied); undefined
+ *  when `value` is none of them. A detached buffer is INVALID_ARGUMENT. */
+export function copyBytes(value: unknown, what: string): Uint8Array | undefined {
+  let view: Uint8Array;
+  if (typedArrayName(value) !== undefined) {
+    if (isDetached(value)) throw detachedError(what, value);
+    view = new U8(bufferOf(value) as ArrayBuffer, byteOffsetOf(value), lengthOf(value) * (value as Uint8Array).BYTES_PER_ELEMENT);
+  } else {
+    const tag = toStringTag.call(value);
+    try {
+      if (tag === '[object DataView]') {
+        const dv = value as DataView;
+        view = new U8(dv.buffer, dv.byteOffset, dv.byteLength);
+      } else if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') view = new U8(value as ArrayBuffer);
+      else return undefined;
+    } catch {
+      throw new SimdnnError('INVALID_ARGUMENT', `${what} is a detached ${tag.slice(8, -1)} (transferred, e.g. to a worker); pass bytes that still own their memory`);
+    }
+  }
+  return sliceU8.call(view);
+}

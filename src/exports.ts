@@ -1,9 +1,13 @@
 // Public exports shared by the Node and browser entries.
 export { SimdnnError, type ErrorCode } from './errors.js';
 export { Runtime, type InitOptions, type Features, type MemoryInfo } from './runtime.js';
+export type { ModelSource, LoadOptions, LoadOnnxOptions } from './io/load.js';
+export type { SafetensorsFile, SafeTensor, ReadSafetensorsOptions } from './io/safetensors.js';
+export type { TfjsWeights } from './io/tfjs.js';
 export {
   Sequential, type ModelSpec, type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type LayerInfo, type Weights,
-  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer, type SequentialOptions,
+  type ModelSpecInput, type LayerSpecInput, type CheckedSpec, type CheckedLayer, type BatchNormLayerSpec,
+  type DropoutLayerSpec, type FlattenLayerSpec, type LayerType, type SequentialOptions, type TensorName, type TensorValue,
 } from './model.js';
 export type {
   FitOptions, TrainOptions, History, EpochLogs, BatchLogs, Targets, LossName, OptimizerSpec, SgdConfig, AdamConfig, RmspropConfig,

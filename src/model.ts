@@ -19,23 +19,40 @@ import { checkPositiveInt, countCorrect, identity, prepareInputs, prepareTargets
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
 
+/** Where a spec takes numbers it may instead name a tensor of `nn.sequential(spec, { tensors })`. */
+export type TensorName = string;
+
+/** A tensor for `nn.sequential(spec, { tensors })`: its values (row-major) and shape, as
+ *  nn.readSafetensors gives them; or just the values (shape [length]). */
+export type TensorValue = { readonly shape: ReadonlyArray<number>; readonly data: ArrayLike<number> } | ArrayLike<number>;
+
+/** Options of `nn.sequential(spec, options)`. */
+export interface SequentialOptions {
+  /** Tensors the spec names (a Map, or a plain object whose own properties are read): wherever a
+   *  spec takes numbers (weights, bias, a prelu slope, batch-norm vectors), a string names one of
+   *  these, and its shape is checked. */
+  tensors?: ReadonlyMap<string, TensorValue> | Readonly<Record<string, TensorValue>>;
+  /** Seed of untrained layers' initial weights and of fit's shuffling (default: a random seed). */
+  seed?: number;
+}
+
 /** A fully connected layer: y = activation(W·x + b). */
 export interface DenseLayerSpec {
   type?: 'dense';
   /** Input features. Required on the first layer (or as the model's `inputs`); checked on the others. */
   inputs?: number;
-  /** Output features (neurons). */
-  units: number;
+  /** Output features (neurons). Required unless `weights` names a tensor (then its shape tells). */
+  units?: number;
   /** Default 'linear'. A name, or `{ name, ...params }` such as `{ name: 'leakyRelu', alpha: 0.2 }`. */
   activation?: ActivationSpec;
   /** units×inputs numbers, row-major [units][inputs] (PyTorch, ONNX), or [inputs][units] with
    *  `weightsLayout: 'in-out'` (Keras, scikit-learn). Flat or nested arrays. */
-  weights?: Weights;
+  weights?: Weights | TensorName;
   /** Untrained layers (no `weights`): how to initialise them from the model's seed. Default 'he'
    *  for the ReLU family, 'glorot' otherwise; uniform unless '-normal'. Biases start at 0. */
   initializer?: InitializerSpec;
   /** units numbers; zeros when absent. */
-  bias?: NumberArray;
+  bias?: NumberArray | TensorName;
   /** 'out-in' (default): weights[unit][input]; 'in-out': weights[input][unit]. */
   weightsLayout?: 'out-in' | 'in-out';
   /** Shown in summary(). */
@@ -49,7 +66,37 @@ export interface ActivationLayerSpec {
   name?: string;
 }
 
-export type LayerSpec = DenseLayerSpec | ActivationLayerSpec;
+/** Batch normalisation at inference: y = (x − mean) / √(variance + epsilon) · scale + offset per
+ *  feature. Folded into the dense layer before it when that layer has no activation (in float64,
+ *  then rounded to float32); otherwise applied on its own as one multiply-add per feature. */
+export interface BatchNormLayerSpec {
+  type: 'batchNorm';
+  mean: ArrayLike<number> | TensorName;
+  variance: ArrayLike<number> | TensorName;
+  /** Default: ones (PyTorch's weight, Keras's gamma). */
+  scale?: ArrayLike<number> | TensorName;
+  /** Default: zeros (PyTorch's bias, Keras's beta). */
+  offset?: ArrayLike<number> | TensorName;
+  /** PyTorch's default is 1e-5, Keras's 1e-3. */
+  epsilon: number;
+  name?: string;
+}
+
+/** Dropout: does nothing at inference (kept so that a spec from training loads as it is). */
+export interface DropoutLayerSpec {
+  type: 'dropout';
+  /** The training-time drop rate, 0 ≤ rate < 1 (kept in toJSON). */
+  rate?: number;
+  name?: string;
+}
+
+/** Flatten: does nothing to [batch, features] data. */
+export interface FlattenLayerSpec {
+  type: 'flatten';
+  name?: string;
+}
+
+export type LayerSpec = DenseLayerSpec | ActivationLayerSpec | BatchNormLayerSpec | DropoutLayerSpec | FlattenLayerSpec;
 
 /** What `nn.sequential` accepts: the spec with its strings widened, as a JSON import types it
  *  (`import spec from './model.json' with { type: 'json' }`). String literals written in code are
@@ -67,18 +114,19 @@ export interface LayerSpecInput {
   inputs?: number;
   units?: number;
   activation?: string | { readonly name: string };
-  weights?: Weights;
+  weights?: Weights | string;
   initializer?: InitializerSpec;
-  bias?: NumberArray;
+  bias?: NumberArray | string;
   weightsLayout?: string;
   name?: string;
+  mean?: ArrayLike<number> | string;
+  variance?: ArrayLike<number> | string;
+  scale?: ArrayLike<number> | string;
+  offset?: ArrayLike<number> | string;
+  epsilon?: number;
+  rate?: number;
 }
 
-/** Options of `nn.sequential(spec, options)`. */
-export interface SequentialOptions {
-  /** Seed of untrained layers' initial weights and of fit's shuffling (default: a random seed). */
-  seed?: number;
-}
 
 /** A string (or number) literal checked against what is allowed; a widened `string` passes
  *  (JSON imports and dynamic values, checked at run time). */
@@ -88,7 +136,7 @@ type CheckedLiteral<T, Allowed> = [T] extends [undefined] ? T
 /** A layer with its literal activation, type and weightsLayout checked. */
 export type CheckedLayer<L> = {
   [K in keyof L]: K extends 'activation' ? CheckedActivation<Exclude<L[K], undefined>> | Extract<L[K], undefined>
-    : K extends 'type' ? CheckedLiteral<L[K], 'dense' | 'activation'>
+    : K extends 'type' ? CheckedLiteral<L[K], LayerType>
     : K extends 'weightsLayout' ? CheckedLiteral<L[K], 'out-in' | 'in-out'>
     : L[K];
 };
@@ -115,10 +163,14 @@ export interface ModelSpec {
   layers: ReadonlyArray<LayerSpec>;
 }
 
-/** One layer as summary() and `layers` describe it. */
+/** The layer types of a spec. */
+export type LayerType = 'dense' | 'activation' | 'batchNorm' | 'dropout' | 'flatten';
+
+/** One layer as summary() and `layers` describe it. A batchNorm folded into the dense layer before
+ *  it is part of that layer and not listed. */
 export interface LayerInfo {
   readonly name: string;
-  readonly type: 'dense' | 'activation';
+  readonly type: LayerType;
   readonly inputs: number;
   readonly units: number;
   readonly activation: string;
@@ -217,7 +269,7 @@ export let internalArena: (model: Sequential) => Arena;
 /** A layer spec read once into plain values (the first phase of building a model). */
 interface LayerPlan {
   index: number;
-  type: 'dense' | 'activation';
+  type: LayerType;
   name: string;
   inputs: number;
   units: number;
@@ -227,8 +279,88 @@ interface LayerPlan {
   weights?: Float32Array;
   bias?: Float32Array;
   layout?: 'out-in' | 'in-out';
-  /** The spec's own weights and bias, for error messages. */
+  /** The spec's own weights and bias (or the tensors they name), for error messages. */
   source?: { weights: unknown; bias: unknown };
+  /** batchNorm: its vectors (float32, checked finite) and epsilon. */
+  norm?: NormPlan;
+  /** batchNorm: folded into the dense layer before it (which now holds it). */
+  folded?: boolean;
+  /** dropout: the rate given. */
+  rate?: number;
+}
+
+interface NormPlan {
+  mean: Float32Array;
+  variance: Float32Array;
+  scale: Float32Array;
+  offset: Float32Array;
+  epsilon: number;
+}
+
+/** A tensor looked up by name (phase 1), or undefined when the spec gave no tensors. */
+type TensorLookup = (name: string, where: string) => { shape: number[]; data: unknown };
+
+const mapHas = Map.prototype.has;
+const mapGet = Map.prototype.get;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Whether `v` is a Map (any realm, subclasses included: the intrinsic `has` checks the slot). */
+function isMap(v: unknown): v is Map<unknown, unknown> {
+  try {
+    mapHas.call(v, '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Read `options.tensors` once into a lookup: a Map through the intrinsic get, a plain object by
+ *  its own properties only (a name such as 'constructor' or '__proto__' never reaches a prototype). */
+function tensorLookup(tensors: unknown): TensorLookup | undefined {
+  if (tensors === undefined) return undefined;
+  const map = isMap(tensors);
+  if (!map && (tensors === null || typeof tensors !== 'object')) {
+    throw new SimdnnError('INVALID_ARGUMENT', `sequential: tensors must be a Map or an object of tensors, received ${describe(tensors)}`);
+  }
+  return (name, where) => {
+    const found = map ? mapHas.call(tensors, name) : hasOwn.call(tensors, name);
+    if (!found) {
+      const names = map ? [...(tensors as Map<unknown, unknown>).keys()].map(String) : Object.keys(tensors as object);
+      const listed = names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? ', …' : '');
+      throw specError(where, `names tensor ${JSON.stringify(name)}, which is not among the tensors given (${names.length ? listed : 'none'})`);
+    }
+    const t: unknown = map ? mapGet.call(tensors, name) : (tensors as Record<string, unknown>)[name];
+    if (typedArrayKind(t) !== undefined) return { shape: [realLength(t)], data: t };
+    if (Array.isArray(t)) return { shape: [(t as unknown[]).length], data: t };
+    if (t === null || typeof t !== 'object') throw specError(where, `tensor ${JSON.stringify(name)} must be { shape, data } or an array of numbers, received ${describe(t)}`);
+    const { shape, data } = t as { shape?: unknown; data?: unknown };
+    const dims: unknown[] = Array.isArray(shape) ? Array.from(shape as unknown[]) : [];
+    if (!Array.isArray(shape) || dims.length > 8 || dims.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+      throw specError(where, `tensor ${JSON.stringify(name)}: shape must be an array of at most 8 non-negative integers, received ${describe(shape)}`);
+    }
+    return { shape: dims as number[], data };
+  };
+}
+
+/** A spec field that may hold numbers or name a tensor: the tensor (looked up, shape checked by
+ *  `checkShape`) or the value itself. */
+interface Named { shape?: number[]; data: unknown; name?: string }
+
+function named(value: unknown, tensors: TensorLookup | undefined, where: string): Named {
+  if (typeof value !== 'string') return { data: value };
+  if (!tensors) throw specError(where, `names tensor ${JSON.stringify(value)}, but no tensors were given (nn.sequential(spec, { tensors }))`);
+  return { ...tensors(value, where), name: value };
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** A vector of n numbers, or a tensor of shape [n] (or [1, …, 1, n]). */
+function vectorOf(value: unknown, n: number, tensors: TensorLookup | undefined, where: string): Float32Array {
+  const t = named(value, tensors, where);
+  if (t.shape && (t.shape.length === 0 || t.shape[t.shape.length - 1] !== n || t.shape.slice(0, -1).some((d) => d !== 1))) {
+    throw new SimdnnError('SHAPE_MISMATCH', `${where}: tensor ${JSON.stringify(t.name)} has shape ${shapeText(t.shape)}; expected [${n}]`);
+  }
+  return toFloats(t.data, n, 1, n, where);
 }
 
 /** The most layers a model may have (a length past this is a lie or a mistake). */
@@ -236,7 +368,7 @@ const MAX_LAYERS = 1 << 16;
 
 /** Read a model spec once, by index, into plans: every getter and Proxy trap runs here, before
  *  any memory is taken. */
-function planModel(spec: unknown, seed = 0): { inputs: number; plans: LayerPlan[] } {
+function planModel(spec: unknown, seed = 0, tensors?: TensorLookup): { inputs: number; plans: LayerPlan[] } {
   if (spec === null || typeof spec !== 'object') throw specError('model', `spec must be an object, received ${describe(spec)}`);
   const { format, version, inputs: modelInputs, layers } = spec as Record<string, unknown>;
   if (format !== undefined && format !== 'simdnn') {
@@ -254,53 +386,170 @@ function planModel(spec: unknown, seed = 0): { inputs: number; plans: LayerPlan[
   for (let i = 0; i < count; i++) specs.push(list[i]); // holes read as undefined, and are rejected below
   const raw = specs.map((layer, i) => {
     if (layer === null || typeof layer !== 'object') throw specError(`layers[${i}]`, `must be an object, received ${describe(layer)}`);
-    const { type, name, inputs, units, activation, weights, bias, weightsLayout, initializer } = layer as Record<string, unknown>;
-    return { type, name, inputs, units, activation, weights, bias, weightsLayout, initializer };
+    const {
+      type, name, inputs, units, activation, weights, bias, weightsLayout, initializer, mean, variance, scale, offset, epsilon, rate,
+    } = layer as Record<string, unknown>;
+    return { type, name, inputs, units, activation, weights, bias, weightsLayout, initializer, mean, variance, scale, offset, epsilon, rate };
   });
-  const first = modelInputs ?? raw[0]!.inputs;
+  const first0 = raw[0]!;
+  // A first dense layer whose weights name a tensor tells the input width by its shape.
+  let firstWeights: Named | undefined;
+  if ((first0.type ?? 'dense') === 'dense' && typeof first0.weights === 'string' && modelInputs === undefined && first0.inputs === undefined) {
+    firstWeights = named(first0.weights, tensors, 'layers[0].weights');
+    const shape = firstWeights.shape!;
+    if (shape.length === 2) first0.inputs = first0.weightsLayout === 'in-out' ? shape[0] : shape[1];
+  }
+  const first = modelInputs ?? first0.inputs;
   if (first === undefined) throw specError('layers[0]', `'inputs' is required on the first layer (or as the model's 'inputs')`);
   let width = checkSize(first, modelInputs === undefined ? 'layers[0].inputs' : 'model.inputs');
   const inputs = width;
   const plans = raw.map((layer, i) => {
-    const plan = planLayer(layer, i, width, seed);
+    const plan = planLayer(layer, i, width, seed, tensors, i === 0 ? firstWeights : undefined);
     width = plan.units;
     return plan;
   });
-  return { inputs, plans };
+  // Fold each batchNorm into a dense layer right before it that has no activation.
+  plans.forEach((plan, i) => {
+    const prev = plans[i - 1];
+    if (plan.type === 'batchNorm' && prev?.type === 'dense' && prev.act.kind === ACTIVATION_KINDS.linear) {
+      foldNorm(prev, plan.norm!);
+      plan.folded = true;
+    }
+  });
+  return { inputs, plans: plans.filter((p) => !p.folded) };
 }
 
-function planLayer(layer: Record<string, unknown>, i: number, width: number, seed = 0): LayerPlan {
+/** W'[u][i] = W[u][i]·s[u], b'[u] = (b[u] − mean[u])·s[u] + offset[u] with s = scale/√(variance + ε),
+ *  in float64, rounded once. New arrays: the plan's may be the caller's own Float32Array. */
+function foldNorm(dense: LayerPlan, norm: NormPlan): void {
+  const { units, inputs } = dense;
+  const w = dense.weights!;
+  const b = dense.bias;
+  const folded = new Float32Array(w.length);
+  const bias = new Float32Array(units);
+  const inOut = dense.layout === 'in-out';
+  for (let u = 0; u < units; u++) {
+    const s = norm.scale[u]! / Math.sqrt(norm.variance[u]! + norm.epsilon);
+    for (let i = 0; i < inputs; i++) {
+      const at = inOut ? i * units + u : u * inputs + i;
+      folded[at] = w[at]! * s;
+    }
+    bias[u] = ((b ? b[u]! : 0) - norm.mean[u]!) * s + norm.offset[u]!;
+  }
+  dense.weights = folded;
+  dense.bias = bias;
+}
+
+/** The per-feature factor and offset of a batchNorm on its own: a = scale/√(variance + ε),
+ *  c = offset − mean·a, in float64, rounded once; [a…, c…]. */
+function normAffine(norm: NormPlan): Float32Array {
+  const n = norm.mean.length;
+  const out = new Float32Array(2 * n);
+  for (let k = 0; k < n; k++) {
+    const a = norm.scale[k]! / Math.sqrt(norm.variance[k]! + norm.epsilon);
+    out[k] = a;
+    out[n + k] = norm.offset[k]! - norm.mean[k]! * a;
+  }
+  return out;
+}
+
+const LINEAR = resolveActivation('linear');
+const LAYER_TYPES = "'dense', 'activation', 'batchNorm', 'dropout' or 'flatten'";
+
+function planLayer(
+  layer: Record<string, unknown>, i: number, width: number, seed: number, tensors?: TensorLookup, weightsTensor?: Named,
+): LayerPlan {
   const where = `layers[${i}]`;
   if (layer.name !== undefined && typeof layer.name !== 'string') {
     throw specError(where, `name must be a string, received ${describe(layer.name)}`);
   }
   const type = layer.type ?? 'dense';
+  const name = layer.name as string | undefined;
   if (type === 'activation') {
-    const act = layerActivation(layer.activation, width, where);
-    return { index: i, type, name: (layer.name as string | undefined) ?? `${act.name}_${i}`, inputs: width, units: width, act };
+    const act = layerActivation(layer.activation, width, where, tensors);
+    return { index: i, type, name: name ?? `${act.name}_${i}`, inputs: width, units: width, act };
   }
-  if (type !== 'dense') throw specError(where, `unknown layer type ${describe(type)}; expected 'dense' or 'activation'`);
+  if (type === 'dropout' || type === 'flatten') {
+    const rate = layer.rate;
+    if (type === 'dropout' && rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate < 1))) {
+      throw specError(where, `dropout rate must be a number with 0 ≤ rate < 1, received ${describe(rate)}`);
+    }
+    return { index: i, type, name: name ?? `${type}_${i}`, inputs: width, units: width, act: LINEAR, rate: rate as number | undefined };
+  }
+  if (type === 'batchNorm') {
+    const epsilon = layer.epsilon;
+    if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+      throw specError(where, `batchNorm needs epsilon, a finite number ≥ 0 (PyTorch uses 1e-5, Keras 1e-3), received ${describe(epsilon)}`);
+    }
+    const vec = (key: 'mean' | 'variance' | 'scale' | 'offset', fill?: number) => {
+      const value = layer[key];
+      if (value === undefined) {
+        if (fill === undefined) throw specError(where, `batchNorm needs '${key}' (${width} numbers or a tensor name)`);
+        return new Float32Array(width).fill(fill);
+      }
+      const v = vectorOf(value, width, tensors, `${where}.${key}`);
+      // Typed arrays are converted without the finite check toFloats makes on plain arrays.
+      for (let k = 0; k < width; k++) {
+        if (!Number.isFinite(v[k]!)) throw new SimdnnError('INVALID_WEIGHTS', `${where}.${key}[${k}] is ${describe(v[k])}; ${F32_RANGE}`);
+      }
+      return v;
+    };
+    const norm: NormPlan = { mean: vec('mean'), variance: vec('variance'), scale: vec('scale', 1), offset: vec('offset', 0), epsilon };
+    for (let k = 0; k < width; k++) {
+      const d = norm.variance[k]! + epsilon;
+      if (!(d > 0)) {
+        throw new SimdnnError('INVALID_WEIGHTS', `${where}: variance[${k}] + epsilon is ${d}; it must be positive`);
+      }
+      if (!finiteF32(norm.scale[k]! / Math.sqrt(d))) {
+        throw new SimdnnError('INVALID_WEIGHTS', `${where}: scale[${k}]/√(variance[${k}] + epsilon) is beyond the float32 range`);
+      }
+    }
+    return { index: i, type, name: name ?? `batchNorm_${i}`, inputs: width, units: width, act: LINEAR, norm };
+  }
+  if (type !== 'dense') throw specError(where, `unknown layer type ${describe(type)}; expected ${LAYER_TYPES}`);
   if (layer.inputs !== undefined && layer.inputs !== width) {
     throw new SimdnnError('SHAPE_MISMATCH', `${where}: inputs is ${describe(layer.inputs)} but the previous layer has ${width} outputs`);
   }
-  const units = checkSize(layer.units, `${where}.units`);
   const layout = layer.weightsLayout ?? 'out-in';
   if (layout !== 'out-in' && layout !== 'in-out') {
     throw specError(where, `weightsLayout must be 'out-in' or 'in-out', received ${describe(layout)}`);
   }
-  const act = layerActivation(layer.activation ?? 'linear', units, where);
-  if (layer.initializer !== undefined && layer.weights !== undefined) {
-    throw specError(where, `has both weights and an initializer; give one of them`);
+  let units: number;
+  let act: ResolvedActivation;
+  let weights: Float32Array;
+  let given: unknown; // the numbers given, for error messages
+  if (layer.weights === undefined && weightsTensor === undefined) {
+    // An untrained layer: initial weights from the model's seed.
+    units = checkSize(layer.units, `${where}.units`);
+    act = layerActivation(layer.activation ?? 'linear', units, where, tensors);
+    weights = untrainedWeights(layer.initializer, layout, i, width, units, act.name, seed, where);
+  } else {
+    if (layer.initializer !== undefined) throw specError(where, `has both weights and an initializer; give one of them`);
+    // Weights that name a tensor: [units, inputs] ('out-in') or [inputs, units] ('in-out'); units may
+    // then be left out. (The first layer's may already have been looked up by planModel.)
+    const w = weightsTensor ?? named(layer.weights, tensors, `${where}.weights`);
+    if (w.shape !== undefined) {
+      const [r, c] = w.shape;
+      const [tu, ti] = layout === 'out-in' ? [r, c] : [c, r];
+      if (w.shape.length !== 2 || ti !== width || (layer.units !== undefined && layer.units !== tu)) {
+        throw new SimdnnError('SHAPE_MISMATCH', `${where}.weights: tensor ${JSON.stringify(w.name)} has shape ${shapeText(w.shape)} but the layer ` +
+          `is ${typeof layer.units === 'number' ? layer.units : '?'} units × ${width} inputs (${layout === 'out-in' ? '[units, inputs]' : "[inputs, units] with weightsLayout 'in-out'"})`);
+      }
+      units = checkSize(tu, `${where}.units`);
+    } else {
+      units = checkSize(layer.units, `${where}.units`);
+    }
+    act = layerActivation(layer.activation ?? 'linear', units, where, tensors);
+    weights = layout === 'out-in'
+      ? toFloats(w.data, units * width, units, width, `${where}.weights`, 'inputs][units')
+      : toFloats(w.data, units * width, width, units, `${where}.weights`, 'units][inputs');
+    given = w.data;
   }
-  const weights = layer.weights === undefined
-    ? untrainedWeights(layer.initializer, layout, i, width, units, act.name, seed, where)
-    : layout === 'out-in'
-    ? toFloats(layer.weights, units * width, units, width, `${where}.weights`, 'inputs][units')
-    : toFloats(layer.weights, units * width, width, units, `${where}.weights`, 'units][inputs');
-  const bias = layer.bias === undefined ? undefined : toFloats(layer.bias, units, 1, units, `${where}.bias`);
+  const bias = layer.bias === undefined ? undefined : vectorOf(layer.bias, units, tensors, `${where}.bias`);
   return {
-    index: i, type: 'dense', name: (layer.name as string | undefined) ?? `dense_${i}`, inputs: width, units, act, weights, bias, layout,
-    source: { weights: layer.weights, bias: layer.bias },
+    index: i, type: 'dense', name: name ?? `dense_${i}`, inputs: width, units, act, weights, bias, layout,
+    // For error messages: the numbers given (a tensor's name has none to show; the float32 value is).
+    source: { weights: given, bias: typeof layer.bias === 'string' ? undefined : layer.bias },
   };
 }
 
@@ -315,17 +564,43 @@ function untrainedWeights(spec: unknown, layout: string, i: number, inputs: numb
   return t;
 }
 
-function readSeed(options: unknown): number {
-  if (options === undefined) return freshSeed();
+/** nn.sequential's options, each read once: the seed and the tensors a spec may name. */
+function readOptions(options: unknown): { seed: number; tensors: TensorLookup | undefined } {
+  if (options === undefined) return { seed: freshSeed(), tensors: undefined };
   if (options === null || typeof options !== 'object') {
     throw new SimdnnError('INVALID_ARGUMENT', `nn.sequential: options must be an object, received ${describe(options)}`);
   }
-  const seed = (options as { seed?: unknown }).seed;
-  return seed === undefined ? freshSeed() : checkSeed(seed, 'nn.sequential: options.seed');
+  for (const key of Object.keys(options)) {
+    if (key !== 'tensors' && key !== 'seed') {
+      throw new SimdnnError('INVALID_ARGUMENT', `nn.sequential: unknown option '${key}'; expected seed, tensors`);
+    }
+  }
+  const { seed, tensors } = options as { seed?: unknown; tensors?: unknown };
+  return {
+    seed: seed === undefined ? freshSeed() : checkSeed(seed, 'nn.sequential: options.seed'),
+    tensors: tensorLookup(tensors),
+  };
 }
 
-function layerActivation(spec: unknown, units: number, where: string): ResolvedActivation {
+function layerActivation(spec: unknown, units: number, where: string, tensors?: TensorLookup): ResolvedActivation {
   try {
+    // A prelu slope may name a tensor: the spec is copied (its own properties, read once) with the
+    // tensor's values in place of the name.
+    if (tensors && spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
+      const copy = { ...(spec as Record<string, unknown>) };
+      for (const key of ['slope', 'weight']) {
+        const v = copy[key];
+        if (typeof v === 'string') {
+          const t = named(v, tensors, `activation.${key}`);
+          const n = t.shape!.reduce((a, d) => a * d, 1);
+          if (n !== 1 && n !== units) {
+            throw new SimdnnError('SHAPE_MISMATCH', `activation.${key}: tensor ${JSON.stringify(v)} has shape ${shapeText(t.shape!)}; expected 1 or ${units} values`);
+          }
+          copy[key] = toFloats(t.data, n, 1, n, `activation.${key}`);
+        }
+      }
+      spec = copy;
+    }
     const act = resolveActivation(spec);
     if (act.slope && act.slope.length !== 1 && act.slope.length !== units) {
       throw new SimdnnError('SHAPE_MISMATCH', `prelu slope has ${act.slope.length} values; expected 1 or ${units} (one per unit)`);
@@ -340,10 +615,16 @@ function layerActivation(spec: unknown, units: number, where: string): ResolvedA
 interface BuiltLayer {
   info: LayerInfo;
   act: ResolvedActivation;
+  /** The descriptor's layer type, or -1 for a layer with none (dropout, flatten). */
   type: number;
   packed: number;
   slope: number;
+  norm?: NormPlan;
+  rate?: number;
 }
+
+/** toJSON() and save(): per layer, the numbers as arrays (JSON) or named tensors (safetensors). */
+type Emit = (layer: number, key: string, data: Float32Array, shape: number[]) => unknown;
 
 /**
  * A feed-forward stack of dense and activation layers. `predict` runs the whole forward pass in a
@@ -376,8 +657,11 @@ export class Sequential extends Resource {
   #widest = 0;
   #capacity = 0;
   #io = { x: 0, out: 0, a: 0, b: 0 };
-  /** Per layer: the packed weights' offset (dense) and the resolved activation, for toJSON(). */
-  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number }> = [];
+  /** Descriptors model_forward_f32 walks (dropout and flatten have none). */
+  #descCount = 0;
+  /** Per layer: the packed weights' offset (dense), the resolved activation, its prelu slope block,
+   *  and a batchNorm's vectors or a dropout's rate, for toJSON() and training. */
+  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number; norm?: NormPlan; rate?: number }> = [];
 
   /** @internal use `nn.sequential(spec)` (which holds the runtime's call guard while this runs) */
   constructor(ctx: Ctx, registry: Registry, spec: ModelSpec | unknown, options?: SequentialOptions) {
@@ -385,8 +669,9 @@ export class Sequential extends Resource {
     this.#ctx = ctx;
     try {
       // Phase 1: read and convert the whole spec (caller code may run here: getters, Proxies).
-      this.#seed = readSeed(options);
-      const { inputs, plans } = planModel(spec, this.#seed);
+      const opts = readOptions(options);
+      this.#seed = opts.seed;
+      const { inputs, plans } = planModel(spec, this.#seed, opts.tensors);
       // Phase 2: memory. Nothing below reads the spec again.
       let widest = inputs;
       let params = 0;
@@ -400,10 +685,14 @@ export class Sequential extends Resource {
       this.#outputs = plans[plans.length - 1]!.units;
       this.#widest = widest;
       this.#layers = Object.freeze(built.map((b) => Object.freeze(b.info)));
-      this.#built = built.map((b) => ({ packed: b.packed, act: b.act, slope: b.slope }));
+      this.#built = built.map((b) => ({ packed: b.packed, act: b.act, slope: b.slope, norm: b.norm, rate: b.rate }));
       this.#parameterCount = params;
-      this.#desc = this.own((built.length * ops.DESC_BYTES) / 4);
-      built.forEach((b, i) => {
+      const walked = built.filter((b) => b.type >= 0);
+      // A model of only dropout/flatten layers copies its input: one linear activation.
+      if (walked.length === 0) walked.push({ ...built[0]!, type: ops.LAYER_TYPE.activation, act: LINEAR, packed: 0, slope: 0 });
+      this.#descCount = walked.length;
+      this.#desc = this.own((walked.length * ops.DESC_BYTES) / 4);
+      walked.forEach((b, i) => {
         ops.writeDescriptor(ctx, this.#desc + i * ops.DESC_BYTES, {
           type: b.type, inputs: b.info.inputs, units: b.info.units, packed: b.packed, act: b.act, slope: b.slope,
         });
@@ -422,10 +711,22 @@ export class Sequential extends Resource {
     const { act, units, inputs: width } = plan;
     const info = {
       name: plan.name, type: plan.type, inputs: width, units, activation: act.name,
-      activationParams: Object.freeze({ ...act.params }), params: plan.type === 'dense' ? units * width + units : 0,
+      activationParams: Object.freeze({ ...act.params }),
+      params: plan.type === 'dense' ? units * width + units : plan.type === 'batchNorm' ? 2 * units : 0,
     };
     if (plan.type === 'activation') {
       return { info, act, type: ops.LAYER_TYPE.activation, packed: 0, slope: this.#slope(act, width) };
+    }
+    if (plan.type === 'dropout' || plan.type === 'flatten') return { info, act, type: -1, packed: 0, slope: 0, rate: plan.rate };
+    if (plan.type === 'batchNorm') {
+      const norm = plan.norm!;
+      const params = this.own(2 * units);
+      ops.upload(this.#ctx, params, normAffine(norm));
+      // Copies: the plan's vectors may be the caller's own Float32Arrays.
+      const kept: NormPlan = {
+        mean: norm.mean.slice(), variance: norm.variance.slice(), scale: norm.scale.slice(), offset: norm.offset.slice(), epsilon: norm.epsilon,
+      };
+      return { info, act, type: ops.LAYER_TYPE.affine, packed: params, slope: 0, norm: kept };
     }
     const weights = plan.weights!;
     const bias = plan.bias;
@@ -552,7 +853,7 @@ export class Sequential extends Resource {
     this.#reserve(batch);
     const io = this.#io;
     ops.upload(this.#ctx, io.x, input);
-    ops.modelForward(this.#ctx, io.out, io.x, batch, this.#desc, this.#layers.length, io.a, io.b);
+    ops.modelForward(this.#ctx, io.out, io.x, batch, this.#desc, this.#descCount, io.a, io.b);
     return ops.download(this.#ctx, io.out, batch * this.#outputs, out);
   }
 
@@ -583,14 +884,70 @@ export class Sequential extends Resource {
    */
   toJSON(): ModelSpec {
     this.alive('toJSON');
+    return this.#spec((_, __, data) => Array.from(data));
+  }
+
+  /**
+   * The model as a safetensors file: the spec without numbers as JSON in the header's
+   * `__metadata__.simdnn`, and every array it names as an F32 tensor (`layers.0.weight`
+   * [units, inputs], `layers.0.bias`, `layers.2.mean`, …; the indices are those of toJSON().layers).
+   * `nn.load(bytes)` restores it bit-identically; other tools read the tensors as a state dict.
+   */
+  save(): Uint8Array<ArrayBuffer> {
+    this.alive('save');
+    // The header: the spec under __metadata__, then each tensor's dtype, shape and byte range.
+    const header: Record<string, unknown> = {};
+    const data: Float32Array[] = [];
+    let end = 0;
+    const spec = this.#spec((i, key, values, shape) => {
+      const name = `layers.${i}.${key}`;
+      header[name] = { dtype: 'F32', shape, data_offsets: [end, (end += values.length * 4)] };
+      data.push(values);
+      return name;
+    });
+    const json = new TextEncoder().encode(JSON.stringify({ __metadata__: { simdnn: JSON.stringify(spec) }, ...header }));
+    // Length, JSON padded with spaces to a multiple of 8 bytes, then the tensors (little-endian, as
+    // the wasm heap they came from).
+    const n = (json.length + 7) & ~7;
+    const out = new Uint8Array(8 + n + end);
+    new DataView(out.buffer).setUint32(0, n, true);
+    out.set(json, 8);
+    out.fill(32, 8 + json.length, 8 + n);
+    let at = 8 + n;
+    for (const d of data) {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+      at += d.byteLength;
+    }
+    return out;
+  }
+
+  /** The spec with each array of numbers given by `emit` (arrays for JSON, names for save()). */
+  #spec(emit: Emit): ModelSpec {
     const layers = this.#layers.map((l, i): LayerSpec => {
       const b = this.#built[i]!;
-      const activation = activationSpecOf(b.act);
-      if (l.type === 'activation') return { type: 'activation', name: l.name, activation };
+      const name = l.name;
+      switch (l.type) {
+        case 'dropout': return b.rate === undefined ? { type: 'dropout', name } : { type: 'dropout', name, rate: b.rate };
+        case 'flatten': return { type: 'flatten', name };
+        case 'batchNorm': {
+          const n = b.norm!;
+          const v = (key: string, data: Float32Array) => emit(i, key, data, [l.units]) as ArrayLike<number>;
+          return {
+            type: 'batchNorm', name, mean: v('mean', n.mean), variance: v('variance', n.variance),
+            scale: v('scale', n.scale), offset: v('offset', n.offset), epsilon: n.epsilon,
+          };
+        }
+        default: break;
+      }
+      let activation = activationSpecOf(b.act);
+      if (b.act.slope && typeof activation === 'object') {
+        activation = { ...activation, slope: emit(i, 'slope', b.act.slope, [b.act.slope.length]) } as ActivationSpec;
+      }
+      if (l.type === 'activation') return { type: 'activation', name, activation };
       const { weights, bias } = ops.unpackWeights(this.#ctx, b.packed, l.inputs, l.units);
       return {
-        type: 'dense', name: l.name, inputs: l.inputs, units: l.units, activation,
-        weights: Array.from(weights), bias: Array.from(bias),
+        type: 'dense', name, inputs: l.inputs, units: l.units, activation,
+        weights: emit(i, 'weight', weights, [l.units, l.inputs]) as Weights, bias: emit(i, 'bias', bias, [l.units]) as NumberArray,
       };
     });
     return { format: 'simdnn', version: 1, inputs: this.#inputs, layers };
@@ -619,10 +976,23 @@ export class Sequential extends Resource {
 
   #getTrainer(): Trainer {
     if (!this.#trainer) {
-      const layers: TrainLayer[] = this.#layers.map((l, i) => ({
-        type: l.type, index: i, name: l.name, K: l.inputs, N: l.units,
-        packed: this.#built[i]!.packed, act: this.#built[i]!.act, slope: this.#built[i]!.slope,
-      }));
+      const layers: TrainLayer[] = [];
+      this.#layers.forEach((l, i) => {
+        // Flatten is the identity here; dropout and a standalone batchNorm behave differently in
+        // training (random masks, batch statistics), which the trainer does not do yet.
+        if (l.type === 'flatten') return;
+        if (l.type !== 'dense' && l.type !== 'activation') {
+          throw new SimdnnError(
+            'UNSUPPORTED_MODEL',
+            `model: layer ${i} (${printable(l.name)}) is a ${l.type} layer; training supports dense, activation and flatten ` +
+              `layers (a batchNorm right after a dense layer is folded into it and trains as part of it)`,
+          );
+        }
+        layers.push({
+          type: l.type, index: i, name: l.name, K: l.inputs, N: l.units,
+          packed: this.#built[i]!.packed, act: this.#built[i]!.act, slope: this.#built[i]!.slope,
+        });
+      });
       this.#trainer = new Trainer(this.#ctx, { own: (f) => this.own(f), disown: (p) => this.disown(p) }, layers, this.#inputs, this.#outputs);
     }
     return this.#trainer;
@@ -915,7 +1285,7 @@ export function allocResult(ctx: Ctx, n: number, what: string): Float32Array {
 function bindModelMethods(model: Sequential): void {
   const self = model as unknown as Record<string, unknown>;
   for (const name of [
-    'predict', 'predictInto', 'summary', 'toJSON', 'toString', 'dispose',
+    'predict', 'predictInto', 'summary', 'toJSON', 'save', 'toString', 'dispose',
     'fit', 'trainStep', 'gradients', 'evaluate', 'getWeights', 'setWeights',
   ] as const) {
     const method = self[name] as (...args: unknown[]) => unknown;

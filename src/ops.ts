@@ -30,7 +30,7 @@ export const zeroedResult = (n: number): Float32Array => new Float32Array(n);
  *  MUST MATCH assembly/model.ts (test/abi.test.ts checks). */
 export const DESC_BYTES = 32;
 export const DESC = { type: 0, inputs: 1, units: 2, packed: 3, kind: 4, a: 5, b: 6, slope: 7 } as const;
-export const LAYER_TYPE = { dense: 0, activation: 1 } as const;
+export const LAYER_TYPE = { dense: 0, activation: 1, affine: 2 } as const;
 
 /** Weight layouts understood by pack_weights_f32. MUST MATCH assembly/gemm.ts. */
 export const LAYOUT = { 'out-in': 0, 'in-out': 1 } as const;

@@ -49,6 +49,16 @@ export const nodePlatform: Platform = {
   defaultLocation(binary: Binary): URL {
     return new URL(`../build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`, import.meta.url);
   },
+  async readFile(location: URL): Promise<Uint8Array> {
+    const { readFile, fileURLToPath } = await builtins();
+    const data = await readFile(fileURLToPath(location));
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  },
+  fileUrl(path: string): URL {
+    const url = builtin<typeof import('node:url')>('node:url');
+    if (!url) throw new Error('simdnn: node:url is not available (Node ≥ 20.16 has process.getBuiltinModule)');
+    return url.pathToFileURL(path);
+  },
   async fetchBinary(location: string | URL): Promise<Uint8Array | Response> {
     const text = String(location);
     if (/^(https?|data|blob):/i.test(text)) return fetch(text);

@@ -1,5 +1,5 @@
 import { SimdnnError, checkInt, describe } from './errors.js';
-import { checkF32, viewF32 } from './arrays.js';
+import { checkF32, copyBytes, viewF32 } from './arrays.js';
 import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type CheckedActivation, type ParamsOf,
 } from './activations.js';
@@ -7,10 +7,12 @@ import { Arena, type WasmMemory } from './wasm/memory.js';
 import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import {
-  Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput,
-  type SequentialOptions,
+  Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput, type SequentialOptions,
 } from './model.js';
 import * as ops from './ops.js';
+import type { ReadSafetensorsOptions, SafetensorsFile } from './io/safetensors.js';
+import type { TfjsWeights } from './io/tfjs.js';
+import type { LoadOnnxOptions, LoadOptions, ModelSource } from './io/load.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -74,13 +76,17 @@ export class Runtime implements Disposable {
   readonly features: Features;
   readonly #ctx: ops.Ctx;
   readonly #registry: Registry;
+  /** Node: reading files for nn.load(path). */
+  readonly #files: { readFile(location: URL): Promise<Uint8Array>; fileUrl(path: string): URL } | undefined;
   #staging = { ptr: 0, floats: 0 };
 
   /** @internal use init() */
   constructor(
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
-    result: (n: number) => Float32Array = ops.zeroedResult,
+    result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
   ) {
+    this.#files = platform?.readFile && platform.fileUrl
+      ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);
     const guard: ops.Guard = { busy: false, closed: false };
     this.#ctx = { k: kernels, arena, result, guard };
@@ -263,7 +269,8 @@ export class Runtime implements Disposable {
     return this.#softmaxCall(true, x, cols, out);
   }
 
-  /** A model from a spec (see ModelSpec; the README documents the JSON format). */
+  /** A model from a spec (see ModelSpec; the README documents the JSON format). With
+   *  `{ tensors }`, a string in place of numbers names one of those tensors (shape checked). */
   sequential<const S extends ModelSpecInput>(spec: CheckedSpec<S>, options?: SequentialOptions): Sequential {
     this.#enter('sequential');
     try {
@@ -271,6 +278,56 @@ export class Runtime implements Disposable {
     } finally {
       this.#leave();
     }
+  }
+
+  /**
+   * An importing call: DISPOSED or REENTRANT_CALL at once (as a rejection); `bytes` copied now (the
+   * caller may reuse them when this returns); the importers loaded (a dynamic import, once); then
+   * `f` reads and parses, and the model is built under the call guard (a runtime disposed while the
+   * source was read rejects with DISPOSED).
+   */
+  async #import<T>(op: string, bytes: unknown, f: (io: typeof import('./io/load.js'), bytes: unknown) => T | Promise<T>, build = true): Promise<T extends { spec: unknown } ? Sequential : T> {
+    this.#enter(op);
+    this.#leave();
+    const copy = copyBytes(bytes, `${op}: ${op === 'loadTfjs' ? 'modelJson' : op === 'load' ? 'source' : 'bytes'}`) ?? bytes;
+    const result = await f(await importers(), copy);
+    if (!build) return result as never;
+    const { spec, tensors } = result as { spec: unknown; tensors?: unknown };
+    this.#enter(op);
+    try {
+      return new Sequential(this.#ctx, this.#registry, spec, tensors === undefined ? undefined : { tensors } as SequentialOptions) as never;
+    } finally {
+      this.#leave();
+    }
+  }
+
+  /**
+   * Load a model from a file path or `file:` URL (Node), an http(s) URL (string or URL), a
+   * Response, a Blob or File, or the bytes (ArrayBuffer, Uint8Array). The format is recognised from
+   * the content: ONNX, a safetensors file written by model.save(), a TF.js layers model.json (its
+   * weight files are read beside it, or given as `options.weights`), or a simdnn JSON spec. The
+   * importers are loaded on first use (a dynamic import).
+   */
+  load(source: ModelSource, options?: LoadOptions): Promise<Sequential> {
+    return this.#import('load', source, (io, s) => io.load(s, options, this.#files));
+  }
+
+  /** Import an ONNX model from its bytes (see README.import.md for the operators it maps). */
+  loadOnnx(bytes: ArrayBuffer | Uint8Array, options?: LoadOnnxOptions): Promise<Sequential> {
+    return this.#import('loadOnnx', bytes, (io, b) => io.loadOnnx(b, options));
+  }
+
+  /** Import a TF.js layers model: model.json (text, bytes or parsed) and its weight data (one
+   *  buffer, the shards in manifest order, or the shards by their manifest path). */
+  loadTfjs(modelJson: unknown, weights?: TfjsWeights): Promise<Sequential> {
+    return this.#import('loadTfjs', modelJson, (io, json) => io.loadTfjs(json, weights));
+  }
+
+  /** Read a safetensors file: its tensors by name (F32, F16, BF16 and F64 become Float32Arrays,
+   *  with their shape and stored dtype) and its `__metadata__`. Give the result to
+   *  `nn.sequential(spec, { tensors })` to build a model whose spec names them. */
+  readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Promise<SafetensorsFile> {
+    return this.#import('readSafetensors', bytes, (io, b) => io.readFile(b, options), false);
   }
 
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */
@@ -322,6 +379,16 @@ function bindMethods(nn: Runtime): void {
     const method = self[name];
     if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(nn);
   }
+}
+
+/** The importers, loaded on first use (their own chunk of the bundle). */
+let io: Promise<typeof import('./io/load.js')> | undefined;
+function importers(): Promise<typeof import('./io/load.js')> {
+  io ??= import('./io/load.js').catch((err: unknown) => {
+    io = undefined;
+    throw err;
+  });
+  return io;
 }
 
 /** The canonical activation names accepted by `activate` and model specs. */
@@ -417,7 +484,7 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
   const pages = Math.floor(maxBytes / PAGE);
   const loaded = await load(platform, binary, source, pages);
   const result = platform.resultArray?.bind(platform);
-  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result);
+  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform);
 }
 
 /** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried,

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { ACTIVATION_KINDS } from '../src/activations.js';
-import { DESC, LAYOUT } from '../src/ops.js';
+import { DESC, LAYER_TYPE, LAYOUT } from '../src/ops.js';
 
 const root = new URL('../', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
@@ -46,6 +46,14 @@ describe('ABI between assembly/ and src/', () => {
     expect(loads).toEqual({ type: DESC.type, K: DESC.inputs, N: DESC.units, packed: DESC.packed, kind: DESC.kind, a: DESC.a, b: DESC.b, slope: DESC.slope });
   });
 
+  it('layer types match model_forward_f32', () => {
+    const src = read('assembly/model.ts');
+    const header = /\[0\] type \(([^)]*)\)/.exec(src)![1]!;
+    expect(Object.fromEntries([...header.matchAll(/(\d+) (\w+)/g)].map((m) => [m[2]!, Number(m[1])]))).toEqual(LAYER_TYPE);
+    expect(src).toMatch(new RegExp(`if \\(type == ${LAYER_TYPE.dense}\\) \\{\\s*dense_f32\\(`));
+    expect(src).toMatch(new RegExp(`if \\(type == ${LAYER_TYPE.affine}\\) \\{\\s*affine_f32\\(`));
+  });
+
   it('weight layouts match pack_weights_f32', () => {
     expect(read('assembly/gemm.ts')).toMatch(/layout 0: W is \[N\]\[K\][\s\S]*layout 1: W is \[K\]\[N\]/);
     expect(LAYOUT).toEqual({ 'out-in': 0, 'in-out': 1 });
@@ -77,6 +85,12 @@ describe('compiled kernels', () => {
       expect(act).toMatch(/i32x4\.shl/); // exp: 2^n built in the exponent bits
       expect(act).toMatch(/f32x4\.div/); // sigmoid
       expect(func('softmax/softmax_f32')).toMatch(/f32x4\.(add|mul|sub)/);
+    });
+
+    it(`${binary}: the batchNorm affine is vectorised, a multiply then an add (never fused: the same bits on both binaries)`, () => {
+      const body = func('model/affine_f32');
+      expect(body).toMatch(/f32x4\.mul[\s\S]{0,200}f32x4\.add/);
+      expect(body).not.toMatch(/relaxed_madd/);
     });
 
     it(`${binary}: the .wasm is at most 64 KiB`, () => {

@@ -108,7 +108,7 @@ const ROWS: Row[] = [
   ['model inputs 2 ** 25', (c) => c.nn.sequential({ inputs: 2 ** 25, layers: [{ units: 1, weights: [1] }] }), 'INVALID_SPEC', /model\.inputs must be a positive integer \(at most 16777216\), received number 33554432/],
   ['layers[0] = 5', (c) => c.nn.sequential({ inputs: 3, layers: [5 as never] }), 'INVALID_SPEC', /layers\[0\]: must be an object, received number 5/],
   ['layers[1] = null', (c) => c.nn.sequential({ layers: [{ inputs: 3, units: 2, weights: w6 }, null as never] }), 'INVALID_SPEC', /layers\[1\]: must be an object, received null/],
-  ['type "conv"', (c) => c.nn.sequential(layer({ type: 'conv' })), 'INVALID_SPEC', /layers\[0\]: unknown layer type string "conv"; expected 'dense' or 'activation'/],
+  ['type "conv"', (c) => c.nn.sequential(layer({ type: 'conv' })), 'INVALID_SPEC', /layers\[0\]: unknown layer type string "conv"; expected 'dense', 'activation', 'batchNorm', 'dropout' or 'flatten'/],
   ['units missing', (c) => c.nn.sequential(layer({ units: undefined })), 'INVALID_SPEC', /layers\[0\]\.units must be a positive integer .*received undefined/],
   ['units NaN', (c) => c.nn.sequential(layer({ units: NaN })), 'INVALID_SPEC', /units must be a positive integer .*received number NaN/],
   ['units -2', (c) => c.nn.sequential(layer({ units: -2 })), 'INVALID_SPEC', /units must be a positive integer .*received number -2/],

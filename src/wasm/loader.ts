@@ -32,6 +32,10 @@ export interface Platform {
   /** A new Float32Array of n floats for a result the caller overwrites completely (default:
    *  `new Float32Array(n)`, zero-filled). */
   resultArray?(n: number): Float32Array;
+  /** Node: read a file: URL (nn.load of a path). */
+  readFile?(location: URL): Promise<Uint8Array>;
+  /** Node: a filesystem path as an absolute file: URL. */
+  fileUrl?(path: string): URL;
 }
 
 /** The kernel ABI, as exported by assembly/index.ts. Every pointer is a byte offset. */

@@ -2,49 +2,16 @@
 // APIs: the browser projects use it too).
 import { expect } from 'vitest';
 import type { Runtime } from '../../src/node.js';
-import type { ImportedLayer, ImportedModelSpec } from '../../src/io/spec.js';
-import type { LayerSpec } from '../../src/model.js';
+import type { ImportedModelSpec } from '../../src/io/spec.js';
 
-/** y = (x − mean)/√(var + ε)·scale + offset in float32, as the runtime's batchNorm layer will. */
-function batchNorm(l: Extract<ImportedLayer, { type: 'batchNorm' }>, x: Float32Array, batch: number): Float32Array {
-  const n = l.mean.length;
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < batch; r++) {
-    for (let k = 0; k < n; k++) {
-      const v = (x[r * n + k]! - l.mean[k]!) / Math.sqrt(l.variance[k]! + l.epsilon);
-      out[r * n + k] = v * l.scale[k]! + l.offset[k]!;
-    }
-  }
-  return out;
-}
-
-/**
- * Run an imported spec on `batch` rows: its dense and activation layers with the real runtime
- * (nn.sequential); batchNorm layers, which the runtime does not have yet, in JavaScript between them.
- */
+/** Run an imported spec on `batch` rows with the real runtime (batchNorm layers included). */
 export function runSpec(nn: Runtime, spec: ImportedModelSpec, x: Float32Array, batch: number): Float32Array {
-  let width = spec.inputs;
-  let cur = x;
-  let run: LayerSpec[] = [];
-  const flush = () => {
-    if (!run.length) return;
-    const model = nn.sequential({ format: 'simdnn', version: 1, inputs: width, layers: run });
-    try {
-      cur = model.predict(cur, batch);
-      width = model.outputs;
-    } finally {
-      model.dispose();
-    }
-    run = [];
-  };
-  for (const l of spec.layers) {
-    if (l.type === 'batchNorm') {
-      flush();
-      cur = batchNorm(l, cur, batch);
-    } else run.push(l as LayerSpec);
+  const model = nn.sequential(spec);
+  try {
+    return model.predict(x, batch);
+  } finally {
+    model.dispose();
   }
-  flush();
-  return cur;
 }
 
 /** |got − want| ≤ tol·max|want| everywhere. */

@@ -48,6 +48,34 @@ nn.sequential({ layers: [{ type: 'conv', activation: 'relu' }] });
 nn.dense({ inputs: 2, units: 1, weights: [1, 2], weightsLayout: 'rows' });
 nn.dense({ inputs: 2, units: 1, weights: [[1], [2]], weightsLayout: 'in-out', activation: 'logistic' });
 
+// The layer types the importers produce, tensors named in a spec, save and load.
+const layered: ModelSpec = {
+  inputs: 2,
+  layers: [
+    { type: 'flatten' },
+    { units: 2, weights: 'fc.weight', bias: 'fc.bias' },
+    { type: 'batchNorm', mean: [0, 0], variance: Float32Array.of(1, 1), scale: 'bn.scale', epsilon: 1e-5 },
+    { type: 'dropout', rate: 0.5 },
+  ],
+};
+{
+  using m2 = nn.sequential(layered, { tensors: { 'fc.weight': { shape: [2, 2], data: [1, 0, 0, 1] }, 'fc.bias': [0, 0], 'bn.scale': [1, 1] } });
+  const saved: Uint8Array = m2.save();
+  using loaded = await nn.load(saved);
+  using fromUrl = await nn.load(new URL('file:///models/model.onnx'), { output: 'probabilities' });
+  using fromOnnx = await nn.loadOnnx(saved, { externalData: { 'model.onnx.data': new Uint8Array(1) } });
+  const tensors = await nn.readSafetensors(saved);
+  using fromTensors = nn.sequential({ layers: [{ weights: 'layers.1.weight' }] }, { tensors });
+  void [loaded, fromUrl, fromOnnx, fromTensors, tensors.get('layers.1.weight')?.shape];
+}
+nn.sequential({ layers: [{ type: 'batchNorm', mean: [0], variance: [1], epsilon: 1e-3 }, { type: 'dropout' }] });
+// @ts-expect-error a typo in a new layer type
+nn.sequential({ layers: [{ type: 'batchnorm', mean: [0], variance: [1], epsilon: 0 }] });
+// @ts-expect-error an unknown load option
+await nn.load('model.onnx', { wieghts: [] });
+// @ts-expect-error an unknown sequential option
+nn.sequential(layered, { tensor: {} });
+
 // @ts-expect-error predict takes numbers, not strings
 fromJson.predict(['1']);
 // @ts-expect-error an unknown init option
