@@ -46,7 +46,7 @@ const versions = {};
 function check(ok, label, detail = '') {
   if (ok) passed++;
   else failed++;
-  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${label}${detail ? `: ${detail}` : ''}`);
+  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${label}${detail && !ok ? `: ${detail}` : ''}`);
   return ok;
 }
 
@@ -117,6 +117,8 @@ function compare(actual, expected, exact) {
   const missing = names.filter((n) => !(n in actual.outputs));
   if (missing.length) problems.push(`missing outputs ${missing.join(', ')}`);
   let identical = true;
+  let worst = 0; // the largest |difference| / max|value| over all arrays
+  const differing = [];
   for (const name of names) {
     const a = actual.outputs[name];
     const e = expected.outputs[name];
@@ -129,6 +131,8 @@ function compare(actual, expected, exact) {
     for (let i = 0; i < e.length; i++) {
       if (a[i] === e[i]) continue;
       identical = false;
+      if (differing.at(-1) !== name) differing.push(name);
+      if (scale > 0) worst = Math.max(worst, Math.abs(af[i] - ef[i]) / scale);
       const bothNaN = Number.isNaN(af[i]) && Number.isNaN(ef[i]);
       const close = Number.isFinite(af[i]) && Number.isFinite(ef[i]) && Math.abs(af[i] - ef[i]) <= RELATIVE_TOLERANCE * scale;
       if (exact ? !bothNaN : !(bothNaN || close)) {
@@ -143,7 +147,7 @@ function compare(actual, expected, exact) {
       problems.push(`error "${name}": ${JSON.stringify(a)}, Node gives ${JSON.stringify(e)}`);
     }
   }
-  return { problems, identical };
+  return { problems, identical, worst, differing };
 }
 
 /**
@@ -159,8 +163,8 @@ function checkResults(engine, results, expected, { autoBinary }) {
     const want = mode === 'auto' ? autoBinary : mode;
     if (!check(binary === want, `${engine} simd: '${mode}' loads the ${want} binary`, binary === want ? '' : `it loaded ${binary}`)) continue;
     const exact = binary === 'baseline';
-    const { problems, identical } = compare(r, expected[binary], exact);
-    const how = exact ? 'bit for bit' : `within ${RELATIVE_TOLERANCE} × max|value| (${identical ? 'in fact bit-identical' : 'last bits differ'})`;
+    const { problems, identical, worst, differing } = compare(r, expected[binary], exact);
+    const how = exact ? 'bit for bit' : `within ${RELATIVE_TOLERANCE} × max|value| (${identical ? 'in fact bit-identical' : `last bits differ in ${differing.length} of them (${differing.join(', ')}): at most ${worst.toExponential(1)} × max|value|`})`;
     check(problems.length === 0, `${engine} simd: '${mode}' (${binary}): ${Object.keys(r.outputs).length} outputs and ${Object.keys(r.errors).length} errors equal Node's ${how}`, problems.slice(0, 3).join('; '));
   }
 }
@@ -193,6 +197,9 @@ engine('deno', async (expected) => {
   versions.deno = (await run(bin, ['--version'])).split('\n')[0];
   const out = lastJsonLine(await run(bin, ['run', '--allow-read', 'cli.mjs', 'baseline', 'auto']));
   checkResults('deno', out.results, expected, { autoBinary: 'relaxed' });
+  // Without --allow-read, Deno's permission error reaches the caller inside WASM_LOAD_FAILED.
+  const denied = lastJsonLine(await run(bin, ['run', '--no-prompt', 'cli.mjs', 'relaxed-error'])).results['relaxed-error'];
+  check(denied.code === 'WASM_LOAD_FAILED' && denied.message.includes('--allow-read'), 'deno without --allow-read: init() rejects with WASM_LOAD_FAILED naming --allow-read', denied.message);
   await startupOf('deno', bin, ['run', '--allow-read', 'startup-cli.mjs']);
 });
 
@@ -286,6 +293,16 @@ const expected = nodeOut.results;
 versions.node = `node ${process.versions.node}`;
 check(expected.baseline.binary === 'baseline' && expected.relaxed.binary === 'relaxed', 'node computes the expected results on both binaries');
 await startupOf('node', process.execPath, ['startup-cli.mjs']);
+{
+  // The comparison itself: one flipped last bit fails the exact check and passes the tolerance;
+  // a changed error code fails both.
+  const flipped = structuredClone(expected.baseline);
+  flipped.outputs.gelu[20] ^= 1;
+  const recoded = structuredClone(expected.baseline);
+  recoded.errors['unknown activation'].code = 'INVALID_ARGUMENT';
+  check(compare(flipped, expected.baseline, true).problems.length === 1 && compare(flipped, expected.baseline, false).problems.length === 0
+    && compare(recoded, expected.baseline, false).problems.length === 1, 'the comparison catches one flipped bit (exact) and a changed error code');
+}
 
 const only = process.argv.slice(2);
 for (const { name, fn } of ENGINES) {
