@@ -214,7 +214,7 @@ engine('bun', async (expected) => {
 /** Start workerd on a free loopback port; resolves once it answers. */
 async function startWorkerd() {
   const port = await freePort();
-  const child = spawn(workerdBin(), ['serve', 'workerd/config.capnp', '--socket-addr', `http=127.0.0.1:${port}`], { cwd: HERE, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(workerdBin(), ['serve', 'workerd.capnp', '--socket-addr', `http=127.0.0.1:${port}`], { cwd: HERE, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   const base = `http://127.0.0.1:${port}`;
