@@ -20,7 +20,8 @@
 //
 // An engine that is not installed FAILS, unless SIMDNN_SKIP_ENGINES lists it
 // (e.g. SIMDNN_SKIP_ENGINES=firefox,webkit). This script never installs system packages: .ci/run
-// apt-installs firefox-esr, webkit2gtk-driver and xvfb. Ends with "engines: N passed, N failed".
+// apt-installs firefox-esr, webkit2gtk-driver and xvfb. Ends with "engines: N passed, N failed"
+// (", N skipped" follows when SIMDNN_SKIP_ENGINES skipped some).
 //
 //   node test/engines/run.mjs            (needs a built package: npm run build)
 
@@ -327,5 +328,6 @@ for (const s of startups) {
   console.log(`  ${s.engine.padEnd(9)} ${s.binary.padEnd(9)} ${Number.isNaN(s.inProcess) ? '         —' : `${s.inProcess.toFixed(1).padStart(7)} ms`}   ${s.wall.toFixed(0).padStart(6)} ms`);
 }
 console.log(`\nengines: total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-console.log(`engines: ${passed} passed, ${failed} failed`);
+const skipped = timings.filter((t) => t.result === 'skipped').length;
+console.log(`engines: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed ? 1 : 0;
