@@ -21,6 +21,7 @@
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
 
+import { storeFirst } from './lanes';
 import {
   madd, splat, K, ONE, TWO, HALF, ZERO, NEG_FLT_MAX, clampKeepNaN, finiteBelow, withSignOf, vexp, verf,
   vsigmoid, vtanh, vsoftplus, vexpNeg, vlog1pUnit, negAbs,
@@ -299,16 +300,6 @@ export const enum Act {
   }
 }
 
-/** Store the first `count` (0..4) lanes of v at ptr. */
-@inline export function storeLanes(ptr: usize, v: v128, count: i32): void {
-  if (count >= 4) {
-    v128.store(ptr, v);
-    return;
-  }
-  if (count > 0) v128.store32_lane(ptr, v, 0);
-  if (count > 1) v128.store32_lane(ptr, v, 1, 4);
-  if (count > 2) v128.store32_lane(ptr, v, 2, 8);
-}
 
 /** Four vectors per iteration: four independent dependency chains for the out-of-order core to
  *  overlap (the transcendental ones are long serial chains; measured on sigmoid: 11.1 ns per vector
@@ -334,7 +325,7 @@ export const enum Act {
     out += 16;
   }
   if (inp < end) {
-    storeLanes(out, op.apply(v128.load(inp), a, b), <i32>((end - inp) >> 2));
+    storeFirst(out, op.apply(v128.load(inp), a, b), <i32>((end - inp) >> 2));
   }
 }
 
@@ -426,7 +417,7 @@ export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: 
     if (j < period) {
       const x = v128.load(inp + (<usize>j << 2));
       const s = v128.load(slope + (<usize>j << 2));
-      storeLanes(out + (<usize>j << 2), v128.bitselect(f32x4.mul(x, s), x, f32x4.lt(x, zero)), period - j);
+      storeFirst(out + (<usize>j << 2), v128.bitselect(f32x4.mul(x, s), x, f32x4.lt(x, zero)), period - j);
     }
     inp += <usize>period << 2;
     out += <usize>period << 2;
@@ -439,7 +430,7 @@ export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: 
   const op = changetype<Op>(0);
   for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
-    storeLanes(dx + o, f32x4.mul(v128.load(dy + o), op.deriv(v128.load(x + o), a, b)), n - i);
+    storeFirst(dx + o, f32x4.mul(v128.load(dy + o), op.deriv(v128.load(x + o), a, b)), n - i);
   }
   return 1;
 }
@@ -486,8 +477,8 @@ export function prelu_backward_f32(dx: usize, dslope: usize, dy: usize, x: usize
       const g = v128.load(dy + o);
       const xv = v128.load(x + o);
       const pos = f32x4.gt(xv, zero);
-      if (dslope != 0) storeLanes(dslope + o, f32x4.add(v128.load(dslope + o), v128.andnot(f32x4.mul(g, xv), pos)), period - j);
-      storeLanes(dx + o, v128.bitselect(g, f32x4.mul(g, v128.load(slope + o)), pos), period - j);
+      if (dslope != 0) storeFirst(dslope + o, f32x4.add(v128.load(dslope + o), v128.andnot(f32x4.mul(g, xv), pos)), period - j);
+      storeFirst(dx + o, v128.bitselect(g, f32x4.mul(g, v128.load(slope + o)), pos), period - j);
     }
     dx += <usize>period << 2;
     dy += <usize>period << 2;

@@ -15,7 +15,8 @@
 // panels are read only inside their bounds. `out` must not overlap `x`.
 
 import { madd } from './math';
-import { Act, epilogue, storeLanes } from './activations';
+import { Act, epilogue } from './activations';
+import { storeFirst } from './lanes';
 
 /** Floats in one packed panel of 8 columns. */
 @inline function panelFloats(K: i32): usize {
@@ -61,8 +62,8 @@ export function pack_weights_f32(packed: usize, w: usize, bias: usize, K: i32, N
     v128.store(ptr, v0);
     v128.store(ptr, v1, 16);
   } else {
-    storeLanes(ptr, v0, valid);
-    if (valid > 4) storeLanes(ptr + 16, v1, valid - 4);
+    storeFirst(ptr, v0, valid);
+    if (valid > 4) storeFirst(ptr + 16, v1, valid - 4);
   }
 }
 

@@ -1,5 +1,5 @@
-// Lane-exact helpers for the training kernels (dense backward, losses, optimizers): masks for the
-// first n lanes, stores of the first n lanes, and float64 sums of float32 lanes. All @inline.
+// Lane-exact helpers shared by the kernels: masks for the first n lanes, stores of the first n lanes
+// (every kernel's tail), and float64 sums of float32 lanes. All @inline.
 
 /** Eight all-ones lanes then eight zero lanes: 32 bytes read at byte offset 4·(8 − n) give, as two
  *  vectors, a mask of the first n lanes (n = 0..8) of an 8-lane pair; the first vector alone is the

@@ -10,7 +10,7 @@
 //   - The row sum is accumulated in four float32 lanes and then in float64.
 
 import { splat, vexpNeg } from './math';
-import { storeLanes } from './activations';
+import { storeFirst } from './lanes';
 
 /** Row maximum (NaN lanes are ignored here; they propagate through the exponentials later). */
 @inline function rowMax(p: usize, cols: i32): f32 {
@@ -53,7 +53,7 @@ import { storeLanes } from './activations';
   if (j < cols) {
     const rem = cols - j;
     const e = vexpNeg(f32x4.sub(v128.load(p + (<usize>j << 2)), mv));
-    if (write) storeLanes(out + (<usize>j << 2), e, rem);
+    if (write) storeFirst(out + (<usize>j << 2), e, rem);
     s += <f64>f32x4.extract_lane(e, 0);
     if (rem > 1) s += <f64>f32x4.extract_lane(e, 1);
     if (rem > 2) s += <f64>f32x4.extract_lane(e, 2);

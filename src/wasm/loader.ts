@@ -132,7 +132,7 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
     } catch (cause) {
       throw new SimdnnError(
         'WASM_LOAD_FAILED',
-        `could not load ${String(location)}: ${(cause as Error)?.message ?? cause}. ` +
+        `could not load ${String(location)}: ${String((cause as Error)?.message ?? cause).replace(/\.$/, '')}. ` +
           `Pass the binary explicitly: init({ wasm: <URL, bytes or WebAssembly.Module> })`,
         { cause },
       );
