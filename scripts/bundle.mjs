@@ -16,18 +16,26 @@ import { join } from 'node:path';
 // which a checkout does better. `node scripts/bundle.mjs --sourcemap` writes linked maps for that.
 const sourcemap = process.argv.includes('--sourcemap');
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, keepNames: true, legalComments: 'none', logLevel: 'warning' };
-// Code splitting: the importers (src/io/, reached only through the runtime's dynamic import() in
-// nn.load and friends) become chunks of their own beside the entry, fetched on first use, so an
-// application that only builds models from specs loads no importer code. Chunks sit in dist/ itself,
-// like the entries, so that every `import.meta.url` resolves the same. Old chunks are removed first.
-const CHUNK = /^(chunk|load)-[A-Z0-9]{8}\.js(\.map)?$/;
+// The importers (src/io/, reached only through the runtime's dynamic import('./io/load.js') in
+// nn.load and friends) are a bundle of their own, dist/load.js, fetched on first use, so an
+// application that only builds models from specs loads no importer code. The library entries stay
+// single files (no shared chunk to list: a hand-written workerd config or a <script type=module>
+// names one module). SimdnnError's instanceof works across the two copies (see errors.ts).
+const CHUNK = /^(chunk|load)-[A-Z0-9]{8}\.js(\.map)?$/; // left by an earlier code-splitting build
 for (const name of existsSync('dist') ? await readdir('dist') : []) if (CHUNK.test(name)) await rm(join('dist', name));
-const lib = { ...common, minify: true, splitting: true, outdir: 'dist', entryNames: '[name]', chunkNames: '[name]-[hash]' };
+const importersApart = {
+  name: 'importers-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/io\/load\.js$/ }, () => ({ path: './load.js', external: true }));
+  },
+};
+const lib = { ...common, minify: true };
 await Promise.all([
-  build({ ...lib, entryPoints: ['src/node.ts'], platform: 'node' }),
-  build({ ...lib, entryPoints: ['src/index.ts'], platform: 'neutral', mainFields: ['module', 'main'] }),
+  build({ ...lib, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node', plugins: [importersApart] }),
+  build({ ...lib, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'], plugins: [importersApart] }),
+  build({ ...lib, entryPoints: ['src/io/load.ts'], outfile: 'dist/load.js', platform: 'neutral', mainFields: ['module', 'main'] }),
   // `npm start`'s tour (src/demo.ts). Built beside node.js, which it imports; not published (package.json "files").
   build({ ...common, entryPoints: ['src/demo.ts'], outfile: 'dist/demo.js', platform: 'node', external: ['./node.js'] }),
 ]);
 // A map left by an earlier --sourcemap build would no longer match its bundle.
-if (!sourcemap) for (const name of ['node', 'index', 'demo']) rmSync(`dist/${name}.js.map`, { force: true });
+if (!sourcemap) for (const name of ['node', 'index', 'load', 'demo']) rmSync(`dist/${name}.js.map`, { force: true });

@@ -42,8 +42,19 @@ export class SimdnnError extends Error {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** `err instanceof SimdnnError` also holds for errors made by another copy of this class: the
+   *  importers are a separate bundle (dist/load.js, loaded on first use) with their own copy. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (typeof value === 'object' && value !== null && Object.hasOwn(value, BRAND)) ||
+      Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
+
+/** Marks every SimdnnError, whichever bundle made it (a registered symbol is the same everywhere). */
+const BRAND = Symbol.for('simdnn.SimdnnError');
 
 /** Short description of a value for error messages: its type, and its length when it has one.
  *  Safe on hostile values: typed arrays are described from their internal slots, and a getter or
