@@ -202,9 +202,23 @@ try {
     try { footprint[c.id] = await c.footprint(); } catch (e) { log(`footprint ${c.id}: ${e.message}`); }
   }
 
+  // simdnn's start-up in the other engines (Deno, Bun, workerd; Node for reference), measured by the
+  // engine test runner (test/engines/run.mjs, which installs them on first use). Full runs only.
+  let engineStartup = null;
+  if (!QUICK && !process.env.BENCH_ONLY && !process.env.BENCH_WORKLOADS && process.env.BENCH_ENGINES !== '0') {
+    log(`[engines ${elapsed()}] start-up in Node, Deno, Bun and workerd (test/engines/run.mjs --startup-json)`);
+    const { spawnSync } = await import('node:child_process');
+    const runner = fileURLToPath(new URL('../test/engines/run.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [runner, '--startup-json'], { cwd: path.dirname(runner), encoding: 'utf8', timeout: 600_000 });
+    const line = (r.stdout ?? '').trim().split('\n').reverse().find((l) => l.startsWith('{'));
+    if (r.status === 0 && line) engineStartup = JSON.parse(line);
+    else log(`engines start-up not measured (exit ${r.status}): ${(r.stderr || r.stdout || '').slice(-500)}`);
+  }
+
   machine.loadAverageAtEnd = os.loadavg().map((v) => Number(v.toFixed(2)));
   const report = buildReport({
     machine, quick: QUICK, wallSeconds: (Date.now() - t0) / 1000, roofline, contenders: results, startup, footprint, failures,
+    engineStartup,
   });
   mkdirSync(RESULTS, { recursive: true });
   // A quick (smoke) or filtered run must not overwrite the full run the README quotes.

@@ -100,6 +100,7 @@ export function buildReport(raw) {
   const report = {
     meta: { ...raw.machine, quick: raw.quick, wallSeconds: raw.wallSeconds, ratioConvention: 'peer median ÷ simdnn median (> 1: simdnn faster)' },
     roofline, contenders, workloads, rooflineFractions: rooflineRows,
+    engineStartup: raw.engineStartup ?? null,
     failures: raw.failures,
   };
   report.targets = evaluateTargets(report);
@@ -355,6 +356,13 @@ export function renderMarkdown(report) {
   const runs = report.contenders[0]?.startup?.runs ?? 0;
   out.push(`Fresh process per contender (${runs > 1 ? `median of ${runs} runs` : '1 run'}), model: dense 64² relu. Clock starts before the library's import; weights (and the .onnx bytes) already exist. import+init = import the library and initialise its backend; model setup = build the model/session; first call = first inference.`, '');
   out.push(mdTable(['contender', 'import+init', 'model setup', 'first call', 'total', 'JS', 'wasm / native'], startupRows(report), ['l']), '');
+  if (report.engineStartup) {
+    out.push('simdnn in other JavaScript engines (test/engines/run.mjs, median of 5 fresh processes, the same 64² model): "in process" = import → init() → first inference inside the engine; "spawn → result" = starting the process (or `workerd serve`) until the result arrives.', '');
+    out.push(mdTable(['engine', 'version', 'binary', 'in process', 'spawn → result'], report.engineStartup.startups.map((e) => [
+      e.engine, report.engineStartup.versions?.[e.engine] ?? '', e.binary,
+      typeof e.inProcess === 'number' && Number.isFinite(e.inProcess) ? fmtMs(e.inProcess) : '—', fmtMs(e.wall),
+    ]), ['l', 'l', 'l']), '');
+  }
   out.push('Sizes counted:', '');
   for (const c of report.contenders) if (c.footprint) out.push(`- ${c.id}: ${c.footprint.note}`);
   out.push('');

@@ -287,6 +287,28 @@ try {
   process.exit(1);
 }
 
+// `--startup-json` (used by the benchmark): only the start-up measurements of Node, Deno, Bun and
+// workerd, as one JSON line; no conformance checks.
+if (process.argv.includes('--startup-json')) {
+  await startupOf('node', process.execPath, ['startup-cli.mjs']);
+  await startupOf('deno', denoBin(), ['run', '--allow-read', 'startup-cli.mjs']);
+  await startupOf('bun', bunBin(), ['startup-cli.mjs']);
+  const walls = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const w = await startWorkerd();
+    walls.push(performance.now() - t0);
+    await stop(w.child);
+  }
+  startups.push({ engine: 'workerd', binary: 'relaxed', inProcess: null, wall: median(walls) });
+  versions.node = `node ${process.versions.node}`;
+  versions.deno = (await run(denoBin(), ['--version'])).split('\n')[0];
+  versions.bun = `bun ${(await run(bunBin(), ['--version'])).trim()}`;
+  versions.workerd = (await run(workerdBin(), ['--version'])).trim();
+  console.log(JSON.stringify({ startups, versions }));
+  process.exit(0);
+}
+
 // Node's results on the same inputs: the expected values (Node 20 needs the flag for relaxed SIMD).
 console.log('\n--- node (expected results)');
 const nodeOut = lastJsonLine(await run(process.execPath, ['--experimental-wasm-relaxed-simd', 'cli.mjs', 'baseline', 'relaxed']));
