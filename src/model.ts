@@ -805,7 +805,7 @@ export class Sequential extends Resource {
       // Validate everything before allocating the result: batch × outputs floats may be gigabytes.
       const b = checkBatch(batch);
       const input = this.#input(x, b, 'model.predict');
-      const out = allocResult(this.#ctx, b * this.#outputs, `model.predict: the result, batch × outputs = ${b} × ${this.#outputs} floats`);
+      const out = allocResult(this.#ctx, b * this.#outputs, () => `model.predict: the result, batch × outputs = ${b} × ${this.#outputs} floats`);
       return this.#run(input, out, b);
     } finally {
       this.leave();
@@ -1271,13 +1271,13 @@ function activationSpecOf(act: ResolvedActivation): ActivationSpec {
   return (params.length ? { name: act.name, ...Object.fromEntries(params) } : act.name) as ActivationSpec;
 }
 
-/** A result array for `what`, or OUT_OF_MEMORY when the engine cannot allocate it (a Float32Array
+/** A result array (`what` names it, built only for the error: this runs on every call), or OUT_OF_MEMORY when the engine cannot allocate it (a Float32Array
  *  or Buffer past its maximum length throws a RangeError). */
-export function allocResult(ctx: Ctx, n: number, what: string): Float32Array {
+export function allocResult(ctx: Ctx, n: number, what: () => string): Float32Array {
   try {
     return ctx.result(n);
   } catch (cause) {
-    throw new SimdnnError('OUT_OF_MEMORY', `${what}: cannot allocate ${n} floats (${describe(cause instanceof Error ? cause.message : cause)}); use a smaller input or batch`, { cause });
+    throw new SimdnnError('OUT_OF_MEMORY', `${what()}: cannot allocate ${n} floats (${describe(cause instanceof Error ? cause.message : cause)}); use a smaller input or batch`, { cause });
   }
 }
 

@@ -191,7 +191,7 @@ export class Runtime implements Disposable {
           `prelu: slope has ${slope.length} values, which must divide the input length ${n} (one slope per channel of the last axis)`,
         );
       }
-      const result = given ?? allocResult(this.#ctx, n, `${act.name}: the result`); // #stream writes every value
+      const result = given ?? allocResult(this.#ctx, n, () => `${act.name}: the result`); // #stream writes every value
       if (n === 0) return result;
       // Chunks hold whole slope periods so that the PReLU slope lines up in every chunk; the slope
       // itself sits after the chunk in the staging buffer.
@@ -243,7 +243,7 @@ export class Runtime implements Disposable {
     if (cn !== 0 && n % cn !== 0) {
       throw new SimdnnError('SHAPE_MISMATCH', `${what}: input has ${n} values, which is not a whole number of rows of ${cn} columns`);
     }
-    const out = given ?? allocResult(this.#ctx, n, `${what}: the result`);
+    const out = given ?? allocResult(this.#ctx, n, () => `${what}: the result`);
     if (cn === 0 || n === 0) return out;
     return this.#stream(x, n, out, cn, 0, (ptr, len) => ops.softmax(this.#ctx, log, ptr, ptr, len / cn, cn));
   }
