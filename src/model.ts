@@ -368,7 +368,7 @@ const MAX_LAYERS = 1 << 16;
 
 /** Read a model spec once, by index, into plans: every getter and Proxy trap runs here, before
  *  any memory is taken. */
-function planModel(spec: unknown, seed = 0, tensors?: TensorLookup): { inputs: number; plans: LayerPlan[] } {
+function planModel(spec: unknown, seed: () => number, tensors?: TensorLookup): { inputs: number; plans: LayerPlan[] } {
   if (spec === null || typeof spec !== 'object') throw specError('model', `spec must be an object, received ${describe(spec)}`);
   const { format, version, inputs: modelInputs, layers } = spec as Record<string, unknown>;
   if (format !== undefined && format !== 'simdnn') {
@@ -457,7 +457,7 @@ const LINEAR = resolveActivation('linear');
 const LAYER_TYPES = "'dense', 'activation', 'batchNorm', 'dropout' or 'flatten'";
 
 function planLayer(
-  layer: Record<string, unknown>, i: number, width: number, seed: number, tensors?: TensorLookup, weightsTensor?: Named,
+  layer: Record<string, unknown>, i: number, width: number, seed: () => number, tensors?: TensorLookup, weightsTensor?: Named,
 ): LayerPlan {
   const where = `layers[${i}]`;
   if (layer.name !== undefined && typeof layer.name !== 'string') {
@@ -522,7 +522,7 @@ function planLayer(
     // An untrained layer: initial weights from the model's seed.
     units = checkSize(layer.units, `${where}.units`);
     act = layerActivation(layer.activation ?? 'linear', units, where, tensors);
-    weights = untrainedWeights(layer.initializer, layout, i, width, units, act.name, seed, where);
+    weights = untrainedWeights(layer.initializer, layout, i, width, units, act.name, seed(), where);
   } else {
     if (layer.initializer !== undefined) throw specError(where, `has both weights and an initializer; give one of them`);
     // Weights that name a tensor: [units, inputs] ('out-in') or [inputs, units] ('in-out'); units may
@@ -565,8 +565,8 @@ function untrainedWeights(spec: unknown, layout: string, i: number, inputs: numb
 }
 
 /** nn.sequential's options, each read once: the seed and the tensors a spec may name. */
-function readOptions(options: unknown): { seed: number; tensors: TensorLookup | undefined } {
-  if (options === undefined) return { seed: freshSeed(), tensors: undefined };
+function readOptions(options: unknown): { seed: number | undefined; tensors: TensorLookup | undefined } {
+  if (options === undefined) return { seed: undefined, tensors: undefined };
   if (options === null || typeof options !== 'object') {
     throw new SimdnnError('INVALID_ARGUMENT', `nn.sequential: options must be an object, received ${describe(options)}`);
   }
@@ -577,7 +577,7 @@ function readOptions(options: unknown): { seed: number; tensors: TensorLookup | 
   }
   const { seed, tensors } = options as { seed?: unknown; tensors?: unknown };
   return {
-    seed: seed === undefined ? freshSeed() : checkSeed(seed, 'nn.sequential: options.seed'),
+    seed: seed === undefined ? undefined : checkSeed(seed, 'nn.sequential: options.seed'),
     tensors: tensorLookup(tensors),
   };
 }
@@ -671,7 +671,7 @@ export class Sequential extends Resource {
       // Phase 1: read and convert the whole spec (caller code may run here: getters, Proxies).
       const opts = readOptions(options);
       this.#seed = opts.seed;
-      const { inputs, plans } = planModel(spec, this.#seed, opts.tensors);
+      const { inputs, plans } = planModel(spec, () => this.#seedValue(), opts.tensors);
       // Phase 2: memory. Nothing below reads the spec again.
       let widest = inputs;
       let params = 0;
@@ -965,14 +965,20 @@ export class Sequential extends Resource {
   // Training (src/train/): the packed weights above are trained in place, so predict() always uses
   // the trained weights. Buffers and optimizer state are blocks this model owns (see trainer.ts).
 
-  #seed = 0;
+  /** Drawn only when first needed (untrained layers, fit, `seed`): the first crypto.getRandomValues
+   *  in a Node process costs milliseconds, which every model built from given weights would pay. */
+  #seed: number | undefined;
+
+  #seedValue(): number {
+    return (this.#seed ??= freshSeed());
+  }
   #fits = 0;
   #trainer: Trainer | undefined;
   #fitting = false;
   #order: Uint32Array = new Uint32Array(0);
 
   /** The seed of this model's initial weights (nn.sequential's `seed`, or the random one chosen). */
-  get seed(): number { return this.#seed; }
+  get seed(): number { return this.#seedValue(); }
 
   #getTrainer(): Trainer {
     if (!this.#trainer) {
@@ -1106,7 +1112,7 @@ export class Sequential extends Resource {
     let run: FitRun;
     try {
       this.#notFitting('fit');
-      run = readFitOptions(options, this.#seed, this.#fits);
+      run = readFitOptions(options, this.#seedValue(), this.#fits);
       const { x: input, n } = prepareInputs(x, this.#inputs, 'model.fit');
       const t = prepareTargets(y, n, this.#outputs, run.loss, 'model.fit');
       let val: FitRun['val'];
