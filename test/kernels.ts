@@ -1,31 +1,12 @@
 // Direct access to one binary's kernels with hand-managed memory, for the training-kernel tests:
-// src/ only knows the inference ABI, and these tests want to place buffers precisely (misaligned
-// starts, guard bytes after every block, blocks that end where memory ends).
+// they place buffers precisely (misaligned starts, guard bytes after every block, blocks that end
+// where memory ends).
+import type { Kernels } from '../src/wasm/loader.js';
 import { SIMD } from './runtime.js';
 import { wasmModule } from './hardening.js';
 
-/** The kernels these tests call, as exported by assembly/index.ts. Pointers are byte offsets. */
-export interface TrainKernels {
-  heap_base(): number;
-  packed_size_f32(K: number, N: number): number;
-  pack_weights_f32(packed: number, w: number, bias: number, K: number, N: number, layout: number): void;
-  dense_f32(out: number, x: number, packed: number, M: number, K: number, N: number, kind: number, a: number, b: number): void;
-  activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
-  prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
-  activate_f32(kind: number, out: number, inp: number, n: number, a: number, b: number): void;
-  dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
-  softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
-  softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
-  sigmoid_binary_cross_entropy_f32(grad: number, logits: number, targets: number, n: number): number;
-  mse_f32(grad: number, y: number, t: number, n: number): number;
-  mae_f32(grad: number, y: number, t: number, n: number): number;
-  sgd_f32(param: number, buf: number, grad: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, zeroGrad: number): void;
-  adam_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
-  adamw_f32(param: number, m: number, v: number, grad: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number, zeroGrad: number): void;
-  rmsprop_f32(param: number, squareAvg: number, gradAvg: number, buf: number, grad: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, zeroGrad: number): void;
-  sum_squares_f32(x: number, n: number): number;
-  scale_f32(out: number, inp: number, s: number, n: number): void;
-}
+/** The kernels these tests call: the ABI src/wasm/loader.ts declares (assembly/index.ts exports). */
+export type TrainKernels = Kernels;
 
 const PAGE = 65536;
 /** Bytes after every block: the first 16 are the arena's padding (kernels may read them: they hold
