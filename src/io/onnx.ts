@@ -15,7 +15,7 @@ import {
 import { PROBES, binary, erf, identify, unary } from './elementwise.js';
 import {
   invalidModel, quote, transpose, unsupportedModel,
-  type BatchNormLayerSpec, type ImportedDenseLayer, type ImportedLayer, type ImportedModelSpec,
+  type BatchNormLayerSpec, type ImportedDenseLayer, type ImportedLayer, type ImportedModelSpec, type WorkDense,
 } from './spec.js';
 
 export interface OnnxImportOptions {
@@ -174,16 +174,6 @@ class NodeHeap {
   }
 }
 
-/** A dense layer while folding: float64 once anything has been folded into it. */
-interface WorkDense {
-  kind: 'dense';
-  name: string;
-  inputs: number;
-  units: number;
-  w: Float32Array | Float64Array;
-  b?: Float32Array | Float64Array;
-  activation?: ActivationSpec;
-}
 /** y = x·s + t per feature (from Add/Mul/Sub/Div by constants where no open dense layer precedes). */
 interface WorkAffine {
   kind: 'affine';

@@ -126,3 +126,15 @@ export function quote(name: unknown): string {
   const s = typeof name === 'string' ? name : String(name);
   return JSON.stringify(s.length > 80 ? s.slice(0, 80) + '…' : s);
 }
+
+/** A dense layer while an importer folds into it (batch norm, bias adds): its weights in the
+ *  importer's working layout, float64 once anything has been folded in. */
+export interface WorkDense {
+  kind: 'dense';
+  name: string;
+  inputs: number;
+  units: number;
+  w: Float32Array | Float64Array;
+  b?: Float32Array | Float64Array;
+  activation?: ActivationSpec;
+}

@@ -10,7 +10,7 @@ import type { ActivationSpec } from '../activations.js';
 import { readF32 } from './protobuf.js';
 import {
   halfToFloat32, invalidModel, quote, readU16, transpose, unsupportedModel,
-  type ImportedLayer, type ImportedModelSpec,
+  type ImportedLayer, type ImportedModelSpec, type WorkDense,
 } from './spec.js';
 
 /** The weights: one buffer holding every shard in manifest order, the shards in manifest order,
@@ -352,20 +352,12 @@ function assignWeights(layers: Layer[], values: Map<string, { shape: number[]; d
   return byOrder;
 }
 
-interface Work {
-  kind: 'dense';
-  name: string;
-  inputs: number;
-  units: number;
-  w: Float32Array | Float64Array;
-  b?: Float32Array | Float64Array;
-  activation?: ActivationSpec;
-}
+
 
 function buildSpec(layers: Layer[], values: Map<string, { shape: number[]; data: Float32Array }>, groups: Array<{ weights: WeightSpec[] }>, keras3: boolean): ImportedModelSpec {
   const order = groups.flatMap((g) => g.weights.map((w) => w.name));
   const weights = assignWeights(layers, values, order);
-  const out: Array<Work | ImportedLayer> = [];
+  const out: Array<WorkDense | ImportedLayer> = [];
   let width: number | undefined;
   let inputs: number | undefined;
   let rank = 2;
@@ -407,7 +399,7 @@ function buildSpec(layers: Layer[], values: Map<string, { shape: number[]; data:
         if (!Number.isSafeInteger(units) || (units as number) < 1) throw invalidModel(`${where(l)}: units must be a positive integer`);
         const k = tensor(l, 'kernel', [width ?? -1, units as number]);
         const [kin] = k.shape as [number, number];
-        const d: Work = { kind: 'dense', name: l.name, inputs: kin, units: units as number, w: transpose(k.data, kin, units as number) };
+        const d: WorkDense = { kind: 'dense', name: l.name, inputs: kin, units: units as number, w: transpose(k.data, kin, units as number) };
         if (c.use_bias !== false) d.b = tensor(l, 'bias', [units as number]).data;
         inputs ??= kin;
         width = units as number;
