@@ -1,4 +1,5 @@
 // The committed fixtures for the load tests, read in Node (fs) and in browsers (fetched from vite).
+import { SimdnnError } from '../src/errors.js';
 import { IN_BROWSER } from './runtime.js';
 
 // import.meta.url through a variable: vite rewrites `new URL(template, import.meta.url)` into a glob of
@@ -21,3 +22,13 @@ export const fixtureJson = async <T>(path: string): Promise<T> => JSON.parse(new
 
 /** The refused ONNX fixtures (graphs that are not dense chains). */
 export const BAD_ONNX = ['bad_branch', 'bad_conv', 'bad_cycle', 'bad_flatten_rank4', 'bad_layernorm_opset13', 'bad_layernorm_opset17', 'bad_two_inputs'];
+
+/** What a load settles to: 'CODE: message' for a SimdnnError, 'no error', or a marker for anything else. */
+export async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    return err instanceof SimdnnError ? `${err.code}: ${err.message}` : `not a SimdnnError: ${String(err)}`;
+  }
+  return 'no error';
+}

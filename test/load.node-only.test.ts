@@ -10,7 +10,7 @@ import type { Runtime, Sequential } from '../src/node.js';
 import { SimdnnError } from '../src/errors.js';
 import { runtime, SIMD } from './runtime.js';
 import { expectClose, type Cases } from './io/run.js';
-import { BAD_ONNX } from './load-fixtures.js';
+import { BAD_ONNX, code } from './load-fixtures.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const onnxCases = JSON.parse(readFileSync(FIXTURES + 'onnx/cases.json', 'utf8')) as Cases;
@@ -28,15 +28,6 @@ function check(model: Sequential, cases: Cases, name: string): void {
   } finally {
     model.dispose();
   }
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof SimdnnError ? `${err.code}: ${err.message}` : `not a SimdnnError: ${String(err)}`;
-  }
-  return 'no error';
 }
 
 describe('the committed fixtures', () => {

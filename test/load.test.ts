@@ -6,7 +6,7 @@ import type { Runtime, Sequential } from '../src/node.js';
 import { SimdnnError } from '../src/errors.js';
 import { IN_BROWSER, runtime, SIMD } from './runtime.js';
 import { expectClose, type Cases } from './io/run.js';
-import { BAD_ONNX, fixtureBytes, fixtureJson, fixtureUrl } from './load-fixtures.js';
+import { BAD_ONNX, code, fixtureBytes, fixtureJson, fixtureUrl } from './load-fixtures.js';
 
 /** TF.js fixtures written by the tensorflowjs converter into a folder of their own. */
 const tfjsPath = (name: string) => (name.endsWith('_converter') ? `tfjs/${name}/model.json` : `tfjs/${name}.json`);
@@ -29,15 +29,6 @@ function check(model: Sequential, cases: Cases, name: string): void {
   expect(model.outputs).toBe(outs);
   expectClose(model.predict(x.subarray(0, model.inputs), 1), want.subarray(0, outs), 1e-5, `${name} batch 1`);
   expectClose(model.predict(repeat(x, REPEAT), rows * REPEAT), repeat(want, REPEAT), 1e-5, `${name} batch ${rows * REPEAT}`);
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof SimdnnError ? `${err.code}: ${err.message}` : `not a SimdnnError: ${String(err)}`;
-  }
-  return 'no error';
 }
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
