@@ -156,6 +156,24 @@ export function elementAt(value: unknown, i: number): unknown {
 const toStringTag = Object.prototype.toString;
 const sliceU8 = U8.prototype.slice;
 
+/** A real Uint8Array (internal slot, any realm): never a Proxy or look-alike, whose `instanceof` lies. */
+export function isBytes(value: unknown): value is Uint8Array {
+  return typedArrayName(value) === 'Uint8Array';
+}
+
+/** Bytes per element of a typed array kind ('Float64Array' → 8). */
+function elementBytes(kind: string): number {
+  return kind.includes('64') ? 8 : kind.includes('32') ? 4 : kind.includes('16') ? 2 : 1;
+}
+
+// A DataView's own accessors, captured now (a subclass may shadow them).
+function dataViewGetter<T>(key: string): (v: unknown) => T {
+  return Function.prototype.call.bind(Object.getOwnPropertyDescriptor(DataView.prototype, key)!.get!) as (v: unknown) => T;
+}
+const dataViewBuffer = dataViewGetter<ArrayBufferLike>('buffer');
+const dataViewOffset = dataViewGetter<number>('byteOffset');
+const dataViewLength = dataViewGetter<number>('byteLength');
+
 /** A copy of the bytes of a typed array, DataView, ArrayBuffer or SharedArrayBuffer, taken now and
  *  through the engine's own accessors (a subclass or a Proxy cannot change what is copied); undefined
  *  when `value` is none of them. A detached buffer is INVALID_ARGUMENT. */
@@ -163,13 +181,13 @@ export function copyBytes(value: unknown, what: string): Uint8Array | undefined 
   let view: Uint8Array;
   if (typedArrayName(value) !== undefined) {
     if (isDetached(value)) throw detachedError(what, value);
-    view = new U8(bufferOf(value) as ArrayBuffer, byteOffsetOf(value), lengthOf(value) * (value as Uint8Array).BYTES_PER_ELEMENT);
+    // Element size from the kind (internal slot), never the object's own BYTES_PER_ELEMENT.
+    view = new U8(bufferOf(value) as ArrayBuffer, byteOffsetOf(value), lengthOf(value) * elementBytes(typedArrayName(value)!));
   } else {
     const tag = toStringTag.call(value);
     try {
       if (tag === '[object DataView]') {
-        const dv = value as DataView;
-        view = new U8(dv.buffer, dv.byteOffset, dv.byteLength);
+        view = new U8(dataViewBuffer(value) as ArrayBuffer, dataViewOffset(value), dataViewLength(value));
       } else if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') view = new U8(value as ArrayBuffer);
       else return undefined;
     } catch {

@@ -315,3 +315,41 @@ describe(`messages that name the fix (${SIMD} binary)`, () => {
     m.dispose();
   });
 });
+
+describe(`hostile input to the importers and the trainer (${SIMD} binary)`, () => {
+  it('model bytes whose length or element size lie are copied by their real size; a Proxy source is refused', async () => {
+    const saved = nn.dense({ inputs: 2, units: 1, weights: [1, 2] });
+    const bytes = saved.save();
+    saved.dispose();
+    const shortClaim = new Uint8Array(bytes.length);
+    shortClaim.set(bytes);
+    Object.defineProperty(shortClaim, 'length', { value: 8 });
+    Object.defineProperty(shortClaim, 'BYTES_PER_ELEMENT', { value: 64 });
+    const m = await nn.load(shortClaim);
+    expect(Array.from(m.predict([1, 1]))).toEqual([3]);
+    m.dispose();
+    const before = nn.memory();
+    await expect(nn.load(new Proxy(bytes, {}))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(nn.load(bytes.subarray(0, bytes.length - 3))).rejects.toMatchObject({ code: 'INVALID_MODEL' });
+    expect(nn.memory()).toEqual(before);
+  });
+
+  it('fit and trainStep: lying lengths, Proxies and re-entrant callbacks are typed errors', async () => {
+    const m = nn.sequential({ inputs: 2, layers: [{ units: 3, activation: 'relu' }, { units: 2, activation: 'softmax' }] }, { seed: 3 });
+    const x = rand(8, 4);
+    const labels = Int32Array.of(0, 1, 1, 0);
+    expect(code(() => m.trainStep(lying(2, 8), labels, 4, { loss: 'crossEntropy' }))).toBe('SHAPE_MISMATCH');
+    const lyingLabels = Int32Array.of(0, 1);
+    Object.defineProperty(lyingLabels, 'length', { value: 4 });
+    expect(code(() => m.trainStep(x, lyingLabels, 4, { loss: 'crossEntropy' }))).toBe('SHAPE_MISMATCH');
+    expect(code(() => m.trainStep(x, new Proxy(labels, {}), 4, { loss: 'crossEntropy' }))).toBe('INVALID_ARGUMENT');
+    const inner: string[] = [];
+    await m.fit(x, labels, {
+      epochs: 1, batchSize: 2, loss: 'crossEntropy',
+      onBatchEnd: () => { inner.push(code(() => m.trainStep(x, labels, 4, { loss: 'crossEntropy' }))); },
+    });
+    expect(inner.length).toBeGreaterThan(0);
+    expect(new Set(inner)).toEqual(new Set(['REENTRANT_CALL']));
+    m.dispose();
+  });
+});

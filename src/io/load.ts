@@ -3,6 +3,7 @@
 // The runtime imports this module with a dynamic import() on first use, so an application that only
 // builds models from specs never downloads or parses the importers.
 
+import { isBytes } from '../arrays.js';
 import { SimdnnError, describe } from '../errors.js';
 import { detectFormat } from './detect.js';
 import { onnxToSpec, type OnnxImportOptions } from './onnx.js';
@@ -70,7 +71,7 @@ const ONNX_KEYS = ['input', 'output', 'externalData'];
 
 /** The runtime has copied bytes arguments already (when the call was made): anything else is not bytes. */
 function bytesArgument(value: unknown, op: string): Uint8Array {
-  if (value instanceof Uint8Array) return value;
+  if (isBytes(value)) return value;
   throw new SimdnnError('INVALID_ARGUMENT', `${op}: bytes must be an ArrayBuffer or a Uint8Array, received ${describe(value)}`);
 }
 
@@ -111,7 +112,7 @@ const isBlob = (v: unknown): v is Blob => typeof Blob === 'function' && v instan
 
 /** The bytes of a source, and where it came from (to find a TF.js model's shards beside it). */
 async function readSource(source: unknown, files: FileReader | undefined): Promise<{ bytes: Uint8Array; base?: URL }> {
-  if (source instanceof Uint8Array) return { bytes: source }; // copied by the runtime
+  if (isBytes(source)) return { bytes: source }; // copied by the runtime
   if (isResponse(source)) {
     const base = source.url ? new URL(source.url) : undefined;
     return { bytes: await responseBytes(source, base?.href ?? 'the Response'), base };

@@ -6,6 +6,7 @@
 // and against dtype × shape, and that the tensors tile the data without overlaps or gaps, as the
 // reference implementation requires.
 
+import { isBytes } from '../arrays.js';
 import { SimdnnError, describe } from '../errors.js';
 import { readF32 } from './protobuf.js';
 import {
@@ -44,7 +45,7 @@ const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 
 /** Parse a .safetensors file. Float tensors (F32, F16, BF16, F64) come back as Float32Array. */
 export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): SafetensorsFile {
-  if (!(bytes instanceof Uint8Array)) {
+  if (!isBytes(bytes)) {
     throw new SimdnnError('INVALID_ARGUMENT', `readSafetensors: bytes must be a Uint8Array, received ${describe(bytes)}`);
   }
   if (bytes.length < 8) throw invalidModel(`safetensors: the file has ${bytes.length} bytes; it needs at least the 8-byte header length`);

@@ -5,6 +5,7 @@
 // the Dense before it), and the layers that do nothing at inference (InputLayer, Dropout and its
 // noise variants, Flatten and Reshape of [batch, n]).
 
+import { copyBytes } from '../arrays.js';
 import { SimdnnError, describe } from '../errors.js';
 import type { ActivationSpec } from '../activations.js';
 import { readF32 } from './protobuf.js';
@@ -131,10 +132,11 @@ function weightSpecs(json: Json): Array<{ paths: string[]; weights: WeightSpec[]
   });
 }
 
+/** The bytes of a weights argument, copied by their real size (a Proxy or a lying length cannot
+ *  change what is read). */
 function bytesOf(b: unknown, what: string): Uint8Array {
-  if (b instanceof Uint8Array) return b;
-  if (b instanceof ArrayBuffer) return new Uint8Array(b);
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const bytes = copyBytes(b, `tfjsToSpec: ${what}`);
+  if (bytes) return bytes;
   throw new SimdnnError('INVALID_ARGUMENT', `tfjsToSpec: ${what} must be an ArrayBuffer or a typed array, received ${describe(b)}`);
 }
 
