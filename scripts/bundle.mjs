@@ -27,6 +27,7 @@ const importersApart = {
   name: 'importers-apart',
   setup(b) {
     b.onResolve({ filter: /^\.\/io\/load\.js$/ }, () => ({ path: './load.js', external: true }));
+    b.onResolve({ filter: /^\.\/pool\/pool\.js$/ }, () => ({ path: './pool.js', external: true }));
   },
 };
 const lib = { ...common, minify: true };
@@ -34,8 +35,12 @@ await Promise.all([
   build({ ...lib, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node', plugins: [importersApart] }),
   build({ ...lib, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'], plugins: [importersApart] }),
   build({ ...lib, entryPoints: ['src/io/load.ts'], outfile: 'dist/load.js', platform: 'neutral', mainFields: ['module', 'main'] }),
+  // The worker pool (src/pool/pool.ts, imported by the runtime on the first predictAsync that uses
+  // threads) and the script each worker runs (src/worker.ts, self-contained: it imports nothing).
+  build({ ...lib, entryPoints: ['src/pool/pool.ts'], outfile: 'dist/pool.js', platform: 'neutral' }),
+  build({ ...lib, entryPoints: ['src/worker.ts'], outfile: 'dist/worker.js', platform: 'neutral' }),
   // `npm start`'s tour (src/demo.ts). Built beside node.js, which it imports; not published (package.json "files").
   build({ ...common, entryPoints: ['src/demo.ts'], outfile: 'dist/demo.js', platform: 'node', external: ['./node.js'] }),
 ]);
 // A map left by an earlier --sourcemap build would no longer match its bundle.
-if (!sourcemap) for (const name of ['node', 'index', 'load', 'demo']) rmSync(`dist/${name}.js.map`, { force: true });
+if (!sourcemap) for (const name of ['node', 'index', 'load', 'pool', 'worker', 'demo']) rmSync(`dist/${name}.js.map`, { force: true });

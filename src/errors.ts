@@ -31,7 +31,9 @@ export type ErrorCode =
   /** A model file (ONNX, TF.js, safetensors, simdnn's own) is malformed, truncated or inconsistent. */
   | 'INVALID_MODEL'
   /** A model file is well-formed but uses an operator, layer or graph shape simdnn does not support. */
-  | 'UNSUPPORTED_MODEL';
+  | 'UNSUPPORTED_MODEL'
+  /** A worker of the pool (init({ threads })) stopped while it computed the call. */
+  | 'WORKER_FAILED';
 
 /** The one error type simdnn throws for misuse; `code` is stable, `message` says what was expected
  *  and what was received. */

@@ -7,6 +7,8 @@ import { checkF32, isF32, elementAt, toF32Input, typedArrayKind, realLength, typ
 import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
+import type { ModelImage } from './pool/protocol.js';
+import { typedArraySet } from './intrinsics.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { Trainer, type TrainLayer } from './train/trainer.js';
@@ -15,6 +17,15 @@ import {
   type TrainOptions,
 } from './train/options.js';
 import { checkPositiveInt, countCorrect, identity, prepareInputs, prepareTargets, shuffle, yieldToEventLoop } from './train/data.js';
+
+/** Models get ids for the worker pool (its copies are keyed by id). */
+let nextModelId = 1;
+
+/**
+ * predictAsync runs on the calling thread below this many multiply-adds per call: a round trip to
+ * the workers (two messages, the copies of rows and results) costs more than the work saves.
+ */
+const PARALLEL_FROM = 1 << 20;
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
@@ -659,6 +670,11 @@ export class Sequential extends Resource {
   #io = { x: 0, out: 0, a: 0, b: 0 };
   /** Descriptors model_forward_f32 walks (dropout and flatten have none). */
   #descCount = 0;
+  /** For the worker pool: this model's id, and a counter bumped whenever its weights change. */
+  readonly #id = nextModelId++;
+  #version = 0;
+  /** Multiply-adds of one row's forward pass (predictAsync's threshold). */
+  #rowWork = 0;
   /** Per layer: the packed weights' offset (dense), the resolved activation, its prelu slope block,
    *  and a batchNorm's vectors or a dropout's rate, for toJSON() and training. */
   #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number; norm?: NormPlan; rate?: number }> = [];
@@ -687,6 +703,7 @@ export class Sequential extends Resource {
       this.#layers = Object.freeze(built.map((b) => Object.freeze(b.info)));
       this.#built = built.map((b) => ({ packed: b.packed, act: b.act, slope: b.slope, norm: b.norm, rate: b.rate }));
       this.#parameterCount = params;
+      this.#rowWork = built.reduce((w, b) => w + (b.type === ops.LAYER_TYPE.dense ? b.info.inputs * b.info.units : b.info.units), 0);
       const walked = built.filter((b) => b.type >= 0);
       // A model of only dropout/flatten layers copies its input: one linear activation.
       if (walked.length === 0) walked.push({ ...built[0]!, type: ops.LAYER_TYPE.activation, act: LINEAR, packed: 0, slope: 0 });
@@ -845,6 +862,106 @@ export class Sequential extends Resource {
     } finally {
       this.leave();
     }
+  }
+
+  /**
+   * predict() off the calling thread: the same result, bit for bit, with the rows split across the
+   * runtime's worker pool (`init({ threads })`) when the batch is large enough to gain; smaller
+   * calls run here. Writes into `out` when given (batch × outputs floats). The rows are copied when
+   * the call is made, so `x` may be reused as soon as this returns its promise.
+   */
+  async predictAsync(x: NumberArray, batch = 1, out?: Float32Array): Promise<Float32Array> {
+    let parts: Float32Array[];
+    let rows: number[];
+    let b: number;
+    let given: Float32Array | undefined;
+    const par = this.#ctx.parallel;
+    this.enter('predictAsync');
+    try {
+      b = checkBatch(batch);
+      const input = this.#input(x, b, 'model.predictAsync');
+      given = out === undefined ? undefined : this.#checkOut(out, b, 'model.predictAsync');
+      const threads = par ? Math.min(par.threads(), b) : 1;
+      if (threads < 2 || b * this.#rowWork < PARALLEL_FROM) {
+        return this.#run(input, given ?? this.#result(b, 'model.predictAsync'), b);
+      }
+      // Contiguous slices, the first ones one row longer: copies, so the caller may reuse x at once.
+      rows = Array.from({ length: threads }, (_, i) => Math.floor(b / threads) + (i < b % threads ? 1 : 0));
+      let at = 0;
+      parts = rows.map((r) => {
+        const part = input.slice(at * this.#inputs, (at + r) * this.#inputs);
+        at += r;
+        return part;
+      });
+    } finally {
+      this.leave();
+    }
+    let outs: Float32Array[];
+    try {
+      outs = await par!.run({ id: this.#id, version: this.#version, image: () => this.#image() }, parts, rows);
+    } catch (err) {
+      // Workers could not start here (none was ever ready): compute on this thread instead.
+      // (Only when every slice is still here: a slice sent to a worker that then died is gone.)
+      if (par!.threads() >= 2 || parts.some((p, i) => p.length !== rows[i]! * this.#inputs)) throw err;
+      this.enter('predictAsync');
+      try {
+        const whole = new Float32Array(b * this.#inputs);
+        let at = 0;
+        for (const p of parts) { typedArraySet(whole, p, at); at += p.length; }
+        return this.#run(whole, given ?? this.#result(b, 'model.predictAsync'), b);
+      } finally {
+        this.leave();
+      }
+    }
+    this.alive('predictAsync');
+    const result = given ?? this.#result(b, 'model.predictAsync');
+    let at = 0;
+    for (const o of outs) { typedArraySet(result, o, at); at += o.length; }
+    return result;
+  }
+
+  #result(batch: number, what: string): Float32Array {
+    return allocResult(this.#ctx, batch * this.#outputs, () => `${what}: the result, batch × outputs = ${batch} × ${this.#outputs} floats`);
+  }
+
+  #checkOut(out: unknown, batch: number, what: string): Float32Array {
+    const expected = batch * this.#outputs;
+    const o = isF32(out) ? checkF32(out, `${what}: out`) : undefined; // throws if detached
+    if (o === undefined || o.length !== expected) {
+      throw new SimdnnError(
+        'SHAPE_MISMATCH',
+        `${what}: out must be a Float32Array of batch × outputs = ${expected} values, received ${describe(out)}`,
+      );
+    }
+    return o.array;
+  }
+
+  /** What a worker needs to run this model: its descriptors and the blocks they point at, as bytes. */
+  #image(): ModelImage {
+    this.alive('predictAsync');
+    const buffer = this.#ctx.arena.memory.buffer;
+    const layers = [];
+    for (let i = 0; i < this.#descCount; i++) {
+      const at = this.#desc + i * ops.DESC_BYTES;
+      const d = new Int32Array(buffer, at, ops.DESC_BYTES / 4);
+      const units = d[ops.DESC.units]!;
+      const packedBytes = d[ops.DESC.type] === ops.LAYER_TYPE.dense ? ops.packedBytes(d[ops.DESC.inputs]!, units)
+        : d[ops.DESC.type] === ops.LAYER_TYPE.affine ? 2 * units * 4 : 0;
+      const copy = (ptr: number, n: number) => (ptr !== 0 && n > 0 ? new Uint8Array(buffer, ptr, n).slice() : null);
+      layers.push({
+        desc: new Uint8Array(buffer, at, ops.DESC_BYTES).slice(),
+        packed: copy(d[ops.DESC.packed]!, packedBytes),
+        slope: copy(d[ops.DESC.slope]!, units * 4),
+      });
+    }
+    return { inputs: this.#inputs, outputs: this.#outputs, widest: this.#widest, layers };
+  }
+
+  /** Disposal also drops the pool's copies of this model. */
+  protected override free(): void {
+    const live = !this.disposed;
+    super.free();
+    if (live) this.#ctx.parallel?.drop(this.#id);
   }
 
   /** The forward pass on converted, checked arguments: no caller code runs from here on. */
@@ -1034,6 +1151,7 @@ export class Sequential extends Resource {
       const head = tr.head(o.loss, t.kind === 'labels', 'model.trainStep');
       tr.reserve(b);
       tr.load(input, t, this.#identity(b), 0, b);
+      this.#version++; // the pool's copies are stale from here on
       return tr.step(head, b, o.optimizer, o.clipNorm);
     } finally {
       this.leave();
@@ -1166,6 +1284,7 @@ export class Sequential extends Resource {
         try {
           const tr = this.#trainer!;
           tr.load(x!, t!, order, from, B);
+          this.#version++;
           l = tr.step(head!, B, run.optimizer, run.clipNorm);
           if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
         } finally {
@@ -1241,6 +1360,7 @@ export class Sequential extends Resource {
         }
         return { w, b };
       });
+      this.#version++;
       dense.forEach(({ l, i }, j) => {
         const arena = this.#ctx.arena;
         const raw = arena.allocF32(l.units * l.inputs + l.units);
@@ -1291,7 +1411,7 @@ export function allocResult(ctx: Ctx, n: number, what: () => string): Float32Arr
 function bindModelMethods(model: Sequential): void {
   const self = model as unknown as Record<string, unknown>;
   for (const name of [
-    'predict', 'predictInto', 'summary', 'toJSON', 'save', 'toString', 'dispose',
+    'predict', 'predictInto', 'predictAsync', 'summary', 'toJSON', 'save', 'toString', 'dispose',
     'fit', 'trainStep', 'gradients', 'evaluate', 'getWeights', 'setWeights',
   ] as const) {
     const method = self[name] as (...args: unknown[]) => unknown;

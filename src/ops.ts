@@ -4,6 +4,10 @@ import type { Kernels } from './wasm/loader.js';
 import type { Arena } from './wasm/memory.js';
 import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
 import { typedArraySet } from './intrinsics.js';
+import { DESC, DESC_BYTES, LAYER_TYPE } from './wasm/abi.js';
+import type { PoolModel } from './pool/pool.js';
+
+export { DESC, DESC_BYTES, LAYER_TYPE };
 
 /** What every operation of one runtime shares. `k` and `arena` are dropped when the runtime is
  *  disposed (so its WebAssembly memory can be garbage-collected); the guard is checked first. */
@@ -14,6 +18,18 @@ export interface Ctx {
    *  before anyone else can see it. */
   readonly result: (n: number) => Float32Array;
   readonly guard: Guard;
+  /** The runtime's worker pool, for model.predictAsync (absent: one thread). */
+  parallel?: Parallel;
+}
+
+/** What model.predictAsync needs of the runtime's pool (src/pool/pool.ts, loaded on first use). */
+export interface Parallel {
+  /** How many threads a call may use now: 1 runs it on the calling thread. */
+  threads(): number;
+  /** Run parts[i] (rows[i] rows each, transferred) on worker i; one output array per part. */
+  run(model: PoolModel, parts: Float32Array[], rows: readonly number[]): Promise<Float32Array[]>;
+  /** The model was disposed: forget its copies. */
+  drop(id: number): void;
 }
 
 /** Per-runtime call state: `busy` while a public call is running (caller code that runs inside it,
@@ -25,12 +41,6 @@ export interface Guard {
 
 /** The default result allocator: a zero-filled array. */
 export const zeroedResult = (n: number): Float32Array => new Float32Array(n);
-
-/** Layout of one layer descriptor read by model_forward_f32: 8 × i32.
- *  MUST MATCH assembly/model.ts (test/abi.test.ts checks). */
-export const DESC_BYTES = 32;
-export const DESC = { type: 0, inputs: 1, units: 2, packed: 3, kind: 4, a: 5, b: 6, slope: 7 } as const;
-export const LAYER_TYPE = { dense: 0, activation: 1, affine: 2 } as const;
 
 /** Weight layouts understood by pack_weights_f32. MUST MATCH assembly/gemm.ts. */
 export const LAYOUT = { 'out-in': 0, 'in-out': 1 } as const;

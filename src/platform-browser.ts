@@ -11,4 +11,11 @@ export const browserPlatform: Platform = {
   fetchBinary(location: string | URL): Promise<Response> {
     return fetch(location);
   },
+  workerLocation(): URL {
+    return new URL('../dist/worker.js', import.meta.url);
+  },
+  cores(): number {
+    const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency;
+    return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;
+  },
 };

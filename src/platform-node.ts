@@ -46,6 +46,14 @@ export const nodePlatform: Platform = {
     }
     return new Float32Array(n);
   },
+  workerLocation(): URL {
+    return new URL('../dist/worker.js', import.meta.url);
+  },
+  cores(): number {
+    const os = builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
+    const n = os ? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) : 1;
+    return n >= 1 ? n : 1;
+  },
   defaultLocation(binary: Binary): URL {
     return new URL(`../build/simdnn-${binary === 'relaxed' ? 'relaxed' : 'simd'}.wasm`, import.meta.url);
   },

@@ -4,7 +4,7 @@ import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type CheckedActivation, type ParamsOf,
 } from './activations.js';
 import { Arena, type WasmMemory } from './wasm/memory.js';
-import { detectFeatures, load, type Binary, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
+import { detectFeatures, load, type Binary, type CompiledWasm, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import {
   Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput, type SequentialOptions,
@@ -13,6 +13,7 @@ import * as ops from './ops.js';
 import type { ReadSafetensorsOptions, SafetensorsFile } from './io/safetensors.js';
 import type { TfjsWeights } from './io/tfjs.js';
 import type { LoadOnnxOptions, LoadOptions, ModelSource } from './io/load.js';
+import type { Pool, WorkerSource } from './pool/pool.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -28,6 +29,12 @@ export interface InitOptions {
   /** Upper bound of WebAssembly memory in bytes (default 2 GiB, at most 4 GiB). Allocations past it
    *  throw OUT_OF_MEMORY and leave every existing object intact. Memory only grows, never shrinks. */
   maximumMemory?: number;
+  /** Threads for `model.predictAsync`: a number (1 = no workers), or 'auto' (default): the cores the
+   *  platform reports, at most 8. Workers start on the first call that gains from them. */
+  threads?: number | 'auto';
+  /** The pool's worker script, when it is not found beside the library (dist/worker.js): its URL,
+   *  or a function that returns a new module Worker running it. */
+  worker?: string | URL | (() => unknown);
 }
 
 /** What was loaded. */
@@ -38,6 +45,14 @@ export interface Features {
   readonly simd: true;
   /** Whether the engine supports relaxed SIMD (whichever binary was chosen). */
   readonly relaxedSimd: boolean;
+  /** Threads `model.predictAsync` uses: init's `threads`, or 1 once workers turned out to be
+   *  unavailable here (see `threadsUnavailable`). */
+  readonly threads: number;
+  /** Whether the workers share one WebAssembly memory (false: each holds its own copy of a model's
+   *  weights, and rows and results are copied to and from them). */
+  readonly sharedMemory: boolean;
+  /** Why workers cannot be used here (a worker could not start), when that happened. */
+  readonly threadsUnavailable?: string;
 }
 
 /** nn.memory(): what is allocated. */
@@ -72,8 +87,11 @@ const disposeHooks = new WeakMap<Runtime, () => void>();
  * ends the runtime itself and everything it created.
  */
 export class Runtime implements Disposable {
-  /** What was loaded. */
-  readonly features: Features;
+  readonly #base: { binary: Binary; relaxedSimd: boolean };
+  readonly #threading: Threading;
+  #pool: Promise<Pool> | undefined;
+  /** Set when a worker could not start: calls run on one thread from then on. */
+  #unavailable: string | undefined;
   readonly #ctx: ops.Ctx;
   readonly #registry: Registry;
   /** Node: reading files for nn.load(path). */
@@ -84,6 +102,7 @@ export class Runtime implements Disposable {
   constructor(
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
     result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
+    threading: Threading = { threads: 1, module: undefined, source: undefined, maxPages: 0 },
   ) {
     this.#files = platform?.readFile && platform.fileUrl
       ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
@@ -91,8 +110,56 @@ export class Runtime implements Disposable {
     const guard: ops.Guard = { busy: false, closed: false };
     this.#ctx = { k: kernels, arena, result, guard };
     this.#registry = new Registry(arena, guard);
-    this.features = Object.freeze({ binary, simd: true as const, relaxedSimd });
+    this.#base = { binary, relaxedSimd };
+    this.#threading = threading;
+    if (threading.threads > 1 && threading.module && threading.source !== undefined) {
+      this.#ctx.parallel = {
+        threads: () => (this.#unavailable === undefined ? threading.threads : 1),
+        run: async (model, parts, rows) => {
+          const pool = await this.#getPool();
+          try {
+            return await pool.run(model, parts, rows);
+          } catch (err) {
+            if (pool.unavailable !== undefined) this.#unavailable = pool.unavailable;
+            throw err;
+          }
+        },
+        drop: (id) => void this.#pool?.then((p) => p.drop(id), () => {}),
+      };
+    }
     bindMethods(this);
+  }
+
+  /** What was loaded, and what runs. */
+  get features(): Features {
+    const { binary, relaxedSimd } = this.#base;
+    const threads = this.#unavailable === undefined ? this.#threading.threads : 1;
+    return Object.freeze({
+      binary, simd: true as const, relaxedSimd, threads, sharedMemory: false,
+      ...(this.#unavailable === undefined ? {} : { threadsUnavailable: this.#unavailable }),
+    });
+  }
+
+  #getPool(): Promise<Pool> {
+    const t = this.#threading;
+    this.#pool ??= import('./pool/pool.js').then(
+      (m) => new m.Pool(t.threads, t.module!, t.maxPages, t.source!),
+      (err: unknown) => {
+        this.#pool = undefined;
+        throw new SimdnnError('WORKER_FAILED', `the worker pool's module could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      },
+    );
+    return this.#pool;
+  }
+
+  /**
+   * End the worker pool's workers (after the calls in flight). The runtime stays usable: a later
+   * predictAsync starts them again. Resolves when they have stopped; safe to call twice.
+   */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await pool.then((p) => p.close(), () => {});
   }
 
   /** Start a public call (see Resource.enter): DISPOSED after nn.dispose(), REENTRANT_CALL from
@@ -125,6 +192,8 @@ export class Runtime implements Disposable {
     if (guard.closed) return;
     if (guard.busy) throw reentrant('nn.dispose');
     guard.closed = true;
+    void this.close();
+    this.#ctx.parallel = undefined;
     this.#registry.close();
     this.#staging = { ptr: 0, floats: 0 };
     // Drop every reference to the instance and its memory: models keep this context alive.
@@ -394,7 +463,18 @@ function importers(): Promise<typeof import('./io/load.js')> {
 /** The canonical activation names accepted by `activate` and model specs. */
 export type { ActivationName };
 
-const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory'];
+const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory', 'threads', 'worker'];
+
+/** How a runtime uses threads (from init's `threads` and `worker`). */
+interface Threading {
+  readonly threads: number;
+  readonly module: CompiledWasm | undefined;
+  readonly source: WorkerSource | undefined;
+  readonly maxPages: number;
+}
+
+/** init({ threads: 'auto' }) takes at most this many. */
+const AUTO_THREADS = 8;
 
 /** init() options read once and validated: what createRuntime uses (never the caller's object). */
 interface CheckedOptions {
@@ -403,6 +483,9 @@ interface CheckedOptions {
   /** One binary, or both (a snapshot of the caller's `{ baseline, relaxed }`). */
   readonly wasm: WasmSource | undefined;
   readonly pair: { readonly baseline?: WasmSource; readonly relaxed?: WasmSource } | undefined;
+  /** A number of threads, or 'auto' (resolved against the platform when the runtime is made). */
+  readonly threads: number | 'auto';
+  readonly worker: WorkerSource | undefined;
 }
 
 /** A plain object (any realm): its prototype is null or has no prototype itself (Object.prototype). */
@@ -425,7 +508,15 @@ function checkOptions(options: unknown): CheckedOptions {
       throw new SimdnnError('INVALID_ARGUMENT', `init: unknown option '${key}'; expected ${OPTION_KEYS.join(', ')}`);
     }
   }
-  const { simd, wasm, maximumMemory } = options as Record<string, unknown>;
+  const { simd, wasm, maximumMemory, threads: threadOption, worker } = options as Record<string, unknown>;
+  const threads = threadOption ?? 'auto';
+  if (threads !== 'auto' && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64)) {
+    throw new SimdnnError('INVALID_ARGUMENT', `init: threads must be 'auto' or an integer from 1 to 64, received ${describe(threads)}`);
+  }
+  if (worker !== undefined && typeof worker !== 'string' && !(worker instanceof URL) && typeof worker !== 'function') {
+    throw new SimdnnError('INVALID_ARGUMENT', `init: worker must be a URL (string or URL) or a function returning a Worker, received ${describe(worker)}`);
+  }
+  const common = { threads: threads as number | 'auto', worker: worker as WorkerSource | undefined };
   const mode = simd ?? 'auto';
   if (mode !== 'auto' && mode !== 'relaxed' && mode !== 'baseline') {
     throw new SimdnnError('INVALID_ARGUMENT', `init: simd must be 'auto', 'relaxed' or 'baseline', received ${describe(mode)}`);
@@ -442,9 +533,9 @@ function checkOptions(options: unknown): CheckedOptions {
     if (baseline === undefined && relaxed === undefined) {
       throw new SimdnnError('INVALID_ARGUMENT', "init({ wasm }): an object must have 'baseline' and/or 'relaxed' binaries");
     }
-    return { mode, maxBytes, wasm: undefined, pair: Object.freeze({ baseline, relaxed }) };
+    return { mode, maxBytes, wasm: undefined, pair: Object.freeze({ baseline, relaxed }), ...common };
   }
-  return { mode, maxBytes, wasm: wasm as WasmSource | undefined, pair: undefined };
+  return { mode, maxBytes, wasm: wasm as WasmSource | undefined, pair: undefined, ...common };
 }
 
 /** Create a new, independent runtime (its own memory). Most code wants the memoised init(). */
@@ -484,7 +575,11 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
   const pages = Math.floor(maxBytes / PAGE);
   const loaded = await load(platform, binary, source, pages);
   const result = platform.resultArray?.bind(platform);
-  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform);
+  const threads = options.threads === 'auto' ? Math.min(platform.cores(), AUTO_THREADS) : options.threads;
+  const threading: Threading = {
+    threads, module: loaded.module, maxPages: pages, source: options.worker ?? platform.workerLocation(),
+  };
+  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform, threading);
 }
 
 /** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried,
@@ -502,8 +597,8 @@ export function memoisedInit(platform: Platform): (options?: InitOptions) => Pro
       return Promise.reject(err);
     }
     // A custom binary is not memoised: each call may pass a different one.
-    if (checked.wasm !== undefined || checked.pair !== undefined) return createChecked(platform, checked);
-    const key = `${checked.mode}|${checked.maxBytes}`;
+    if (checked.wasm !== undefined || checked.pair !== undefined || typeof checked.worker === 'function') return createChecked(platform, checked);
+    const key = `${checked.mode}|${checked.maxBytes}|${checked.threads}|${checked.worker === undefined ? '' : String(checked.worker)}`;
     let p = memo.get(key);
     if (!p) {
       const created = createChecked(platform, checked);

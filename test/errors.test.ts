@@ -382,4 +382,5 @@ const WHEN: Record<ErrorCode, string> = {
   REENTRANT_CALL: 'Caller code running inside a simdnn call (a getter, a Proxy trap, a species constructor on an argument) called the same runtime again; the inner call did nothing and the outer one goes on',
   INVALID_MODEL: 'A model file is malformed, truncated or inconsistent (bad protobuf, a safetensors header out of bounds, a weights manifest that does not add up)',
   UNSUPPORTED_MODEL: 'A model file is well-formed but uses an operator, layer or graph shape simdnn does not support (the message names the node)',
+  WORKER_FAILED: 'A worker of the pool (`init({ threads })`) stopped while it computed a `predictAsync` call (that call rejects; the next one starts a new worker), or the pool module could not be loaded',
 };

@@ -36,6 +36,10 @@ export interface Platform {
   readFile?(location: URL): Promise<Uint8Array>;
   /** Node: a filesystem path as an absolute file: URL. */
   fileUrl?(path: string): URL;
+  /** Where the pool's worker script (dist/worker.js) lives. */
+  workerLocation(): URL;
+  /** How many threads the platform reports (init({ threads: 'auto' })). */
+  cores(): number;
 }
 
 /** The kernel ABI, as exported by assembly/index.ts. Every pointer is a byte offset. */
@@ -184,6 +188,8 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
 }
 
 export interface Loaded {
+  /** The compiled module (the worker pool instantiates it again in each worker). */
+  module: CompiledWasm;
   kernels: Kernels;
   memory: WasmMemory;
   binary: Binary;
@@ -246,5 +252,5 @@ export async function load(
       );
     }
   }
-  return { kernels: exports as unknown as Kernels, memory, binary };
+  return { module, kernels: exports as unknown as Kernels, memory, binary };
 }

@@ -35,6 +35,24 @@ describe(`Web Worker (${SIMD} binary)`, () => {
     expect(Array.from(reply.y!)).toEqual(Array.from(expected));
   });
 
+  it('a worker that itself runs a pool of workers (predictAsync, threads: 2) predicts the same bits', async () => {
+    const spec = {
+      inputs: 256,
+      layers: [{ type: 'dense' as const, units: 300, activation: 'relu' as const }, { type: 'dense' as const, units: 7, activation: 'softmax' as const }],
+    };
+    const nn = await runtime();
+    const model = nn.sequential(spec, { seed: 4 });
+    const full = model.toJSON();
+    const batch = 101;
+    const x = Float32Array.from({ length: batch * 256 }, (_, i) => Math.sin(i * 0.3));
+    const expected = model.predict(x, batch);
+    model.dispose();
+    const reply = await call(worker, { type: 'predictThreads', id: 3, x, batch, simd: SIMD, spec: full });
+    expect(reply).toMatchObject({ type: 'result', id: 3, threads: 2 });
+    expect((reply as { unavailable?: string }).unavailable).toBeUndefined();
+    expect(Array.from(reply.y!)).toEqual(Array.from(expected));
+  });
+
   it('reports a SimdnnError code from the worker', async () => {
     const reply = await call(worker, { type: 'predict', id: 2, x: new Float32Array(3), batch: 1 });
     expect(reply).toMatchObject({ type: 'error', id: 2, code: 'SHAPE_MISMATCH' });

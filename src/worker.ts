@@ -1,0 +1,171 @@
+// The pool's worker (dist/worker.js): one instance of simdnn's compiled module, its own memory, and
+// a copy of each model's packed weights; it runs model_forward_f32 on the rows it is sent. The same
+// file runs as a Node worker_threads worker and as a browser module Worker. It imports nothing at
+// run time (the bundle is self-contained), so it can be served as a plain file next to the library.
+import { Arena } from './wasm/memory.js';
+import { DESC, DESC_BYTES } from './wasm/abi.js';
+import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
+
+interface ForwardKernels {
+  heap_base(): number;
+  model_forward_f32(out: number, x: number, batch: number, desc: number, layers: number, bufA: number, bufB: number): void;
+}
+
+interface Held {
+  readonly image: ModelImage;
+  readonly desc: number;
+  readonly blocks: number[];
+  /** The I/O block for `capacity` rows: input, output and two scratch regions. */
+  io: { ptr: number; x: number; out: number; a: number; b: number; capacity: number } | undefined;
+}
+
+/** Where messages come from and go to: Node's parentPort or the worker's global scope. */
+interface Port {
+  post(message: FromWorker, transfer?: Transferable[]): void;
+  listen(handler: (message: ToWorker) => void): void;
+}
+
+function port(): Port {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  const threads = typeof get === 'function'
+    ? (get('node:worker_threads') as { parentPort?: NodePort | null } | undefined)
+    : undefined;
+  const parent = threads?.parentPort;
+  if (parent) {
+    return {
+      post: (m, transfer) => parent.postMessage(m, transfer),
+      listen: (h) => parent.on('message', h),
+    };
+  }
+  const scope = globalThis as unknown as {
+    postMessage(m: unknown, transfer?: Transferable[]): void;
+    addEventListener(type: 'message', h: (e: { data: ToWorker }) => void): void;
+  };
+  return {
+    post: (m, transfer) => scope.postMessage(m, transfer ?? []),
+    listen: (h) => scope.addEventListener('message', (e) => h(e.data)),
+  };
+}
+
+interface NodePort {
+  postMessage(m: unknown, transfer?: readonly Transferable[]): void;
+  on(type: 'message', h: (m: ToWorker) => void): void;
+}
+
+/** Floats of one I/O region of n values: 16-byte aligned, with one spare vector (as the model's). */
+const region = (n: number) => Math.ceil(n / 4) * 4 + 4;
+
+const io = port();
+let kernels: ForwardKernels | undefined;
+let arena: Arena | undefined;
+const models = new Map<number, Held>();
+/** Why a model's copy could not be made (out of memory): its runs report it. */
+const refused = new Map<number, unknown>();
+
+function u8(ptr: number, n: number): Uint8Array {
+  return new Uint8Array(arena!.memory.buffer, ptr, n);
+}
+
+function drop(id: number): void {
+  const held = models.get(id);
+  if (!held) return;
+  models.delete(id);
+  for (const ptr of held.blocks) arena!.release(ptr);
+  if (held.io) arena!.release(held.io.ptr);
+}
+
+/** Copy a model's image into this worker's memory: blocks first, then descriptors pointing at them. */
+function adopt(id: number, image: ModelImage): void {
+  drop(id);
+  const a = arena!;
+  const blocks: number[] = [];
+  try {
+    const desc = a.alloc(image.layers.length * DESC_BYTES);
+    blocks.push(desc);
+    image.layers.forEach((layer, i) => {
+      const at = desc + i * DESC_BYTES;
+      u8(at, DESC_BYTES).set(layer.desc);
+      const i32 = new Int32Array(a.memory.buffer, at, DESC_BYTES / 4);
+      for (const [field, bytes] of [[DESC.packed, layer.packed], [DESC.slope, layer.slope]] as const) {
+        if (!bytes) { i32[field] = 0; continue; }
+        const ptr = a.alloc(bytes.length);
+        blocks.push(ptr);
+        u8(ptr, bytes.length).set(bytes);
+        new Int32Array(a.memory.buffer, at, DESC_BYTES / 4)[field] = ptr;
+      }
+    });
+    models.set(id, { image, desc, blocks, io: undefined });
+  } catch (err) {
+    for (const ptr of blocks) a.release(ptr);
+    throw err;
+  }
+}
+
+function run(id: number, batch: number, x: Float32Array): Float32Array {
+  const held = models.get(id);
+  if (!held) throw refused.get(id) ?? new Error(`model ${id} is not in this worker`);
+  const { inputs, outputs, widest } = held.image;
+  const a = arena!;
+  if (!held.io || held.io.capacity < batch) {
+    if (held.io) a.release(held.io.ptr);
+    held.io = undefined;
+    const floats = region(batch * inputs) + region(batch * outputs) + 2 * region(batch * widest);
+    const ptr = a.allocF32(floats);
+    const out = ptr + region(batch * inputs) * 4;
+    const bufA = out + region(batch * outputs) * 4;
+    held.io = { ptr, x: ptr, out, a: bufA, b: bufA + region(batch * widest) * 4, capacity: batch };
+  }
+  const b = held.io;
+  new Float32Array(a.memory.buffer, b.x, batch * inputs).set(x);
+  kernels!.model_forward_f32(b.out, b.x, batch, held.desc, held.image.layers.length, b.a, b.b);
+  return new Float32Array(a.memory.buffer, b.out, batch * outputs).slice();
+}
+
+function fail(job: number, err: unknown): void {
+  const e = err as { code?: unknown; message?: unknown };
+  io.post({
+    t: 'fail', job,
+    code: typeof e?.code === 'string' ? e.code : 'WORKER_FAILED',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  });
+}
+
+io.listen((m) => {
+  try {
+    switch (m.t) {
+      case 'init': {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: m.maxPages });
+        const instance = new WebAssembly.Instance(m.module as WebAssembly.Module, { env: { memory } });
+        kernels = instance.exports as unknown as ForwardKernels;
+        arena = new Arena(memory, kernels.heap_base(), m.maxPages * 65536);
+        io.post({ t: 'ready' });
+        return;
+      }
+      case 'model':
+        refused.delete(m.id);
+        try {
+          adopt(m.id, m.image);
+        } catch (err) {
+          refused.set(m.id, err);
+        }
+        return;
+      case 'drop':
+        refused.delete(m.id);
+        drop(m.id);
+        return;
+      case 'run': {
+        let out: Float32Array;
+        try {
+          out = run(m.id, m.batch, m.x);
+        } catch (err) {
+          fail(m.job, err);
+          return;
+        }
+        io.post({ t: 'done', job: m.job, out }, [out.buffer]);
+        return;
+      }
+    }
+  } catch (err) {
+    fail(-1, err); // only init gets here: the pool turns it into WORKER_FAILED
+  }
+});

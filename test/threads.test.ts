@@ -1,0 +1,167 @@
+// The worker pool behind model.predictAsync (init({ threads })): results bit-identical to predict()
+// for every thread count and awkward batch sizes, on every layer type; weights that change (setWeights,
+// trainStep) reach the workers; disposal, close() and many models on one pool. Runs in Node
+// (worker_threads) and in the browser projects (module Web Workers), on both binaries.
+import { afterAll, describe, expect, it } from 'vitest';
+import { SimdnnError, type Runtime, type Sequential } from '../src/node.js';
+import { createRuntime } from './runtime.js';
+
+const INPUTS = 37;
+
+/** Every kind of descriptor a worker copies: dense (packed panels), a PReLU slope block, a standalone
+ *  batch norm (affine block), an activation layer and softmax. Seeded, so each call builds the same. */
+function model(nn: Runtime): Sequential {
+  return nn.sequential({
+    inputs: INPUTS,
+    layers: [
+      { type: 'dense', units: 29, activation: 'relu' },
+      { type: 'dense', units: 23, activation: { name: 'prelu', slope: Array.from({ length: 23 }, (_, i) => 0.01 * (i + 1)) } },
+      { type: 'batchNorm', mean: Array.from({ length: 23 }, (_, i) => i / 10), variance: Array.from({ length: 23 }, (_, i) => 1 + i / 7), epsilon: 1e-3 },
+      { type: 'activation', activation: 'tanh' },
+      { type: 'dense', units: 11, activation: 'softmax' },
+    ],
+  }, { seed: 7 });
+}
+
+function rows(batch: number, salt = 0): Float32Array {
+  return Float32Array.from({ length: batch * INPUTS }, (_, i) => Math.sin(i * 0.731 + salt) * 3);
+}
+
+/** Indices where two arrays differ bit for bit (NaN equals NaN with the same bits). */
+function differences(a: Float32Array, b: Float32Array): number[] {
+  expect(b.length).toBe(a.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) out.push(i);
+  return out;
+}
+
+const runtimes: Runtime[] = [];
+async function threaded(threads: number): Promise<Runtime> {
+  const nn = await createRuntime({ threads });
+  runtimes.push(nn);
+  return nn;
+}
+afterAll(async () => {
+  for (const nn of runtimes) {
+    await nn.close();
+    nn.dispose();
+  }
+});
+
+describe('predictAsync', () => {
+  for (const threads of [1, 2, 3]) {
+    it(`is bit-identical to predict with ${threads} thread(s) on batches 1, 2, 3, 7, 255, 1025`, async () => {
+      const nn = await threaded(threads);
+      expect(nn.features.threads).toBe(threads);
+      expect(nn.features.sharedMemory).toBe(false);
+      const m = model(nn);
+      for (const batch of [1, 2, 3, 7, 255, 1025]) {
+        const x = rows(batch, batch);
+        const expected = m.predict(x, batch);
+        const got = await m.predictAsync(x, batch);
+        expect(differences(expected, got), `batch ${batch}`).toEqual([]);
+      }
+      // A wide model, so that the call is large enough to be split between the workers.
+      const wide = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 300, activation: 'gelu' }, { type: 'dense', units: 5 }] }, { seed: 3 });
+      for (const batch of [7, 64, 255]) {
+        const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.cos(i * 0.37));
+        expect(differences(wide.predict(x, batch), await wide.predictAsync(x, batch)), `wide, batch ${batch}`).toEqual([]);
+      }
+      // The workers really ran (a pool that cannot start falls back to one thread and says so).
+      expect(nn.features.threadsUnavailable).toBeUndefined();
+      expect(nn.features.threads).toBe(threads);
+      m.dispose();
+      wide.dispose();
+    });
+  }
+
+  it('writes into out, copies the rows when called, and checks its arguments', async () => {
+    const nn = await threaded(2);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 3 }] }, { seed: 1 });
+    const batch = 200;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i));
+    const expected = m.predict(x, batch);
+    const out = new Float32Array(batch * 3).fill(Number.NaN);
+    const pending = m.predictAsync(x, batch, out);
+    x.fill(1e6); // the call already copied its rows
+    expect(await pending).toBe(out);
+    expect(differences(expected, out)).toEqual([]);
+    await expect(m.predictAsync(x, batch + 1)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(m.predictAsync(x, batch, new Float32Array(5))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(m.predictAsync(x, -1)).rejects.toBeInstanceOf(SimdnnError);
+    expect((await m.predictAsync(new Float32Array(0), 0)).length).toBe(0);
+    m.dispose();
+  });
+
+  it('sees weights that changed since the workers got their copy (setWeights, trainStep)', async () => {
+    const nn = await threaded(2);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 4 }] }, { seed: 5 });
+    const batch = 128;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.cos(i * 0.1));
+    const before = await m.predictAsync(x, batch);
+    const w = m.getWeights();
+    w[1]!.bias.fill(10);
+    m.setWeights(w);
+    const afterSet = await m.predictAsync(x, batch);
+    expect(differences(m.predict(x, batch), afterSet)).toEqual([]);
+    expect(differences(before, afterSet).length).toBe(before.length);
+    m.trainStep(x, new Float32Array(batch * 4), batch, { loss: 'mse', optimizer: 'sgd' });
+    const afterStep = await m.predictAsync(x, batch);
+    expect(differences(m.predict(x, batch), afterStep)).toEqual([]);
+    expect(differences(afterSet, afterStep).length).toBeGreaterThan(0);
+    m.dispose();
+  });
+
+  it('runs many models on one pool, in parallel calls', async () => {
+    const nn = await threaded(2);
+    const models = Array.from({ length: 6 }, (_, i) =>
+      nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 200 + 10 * i, activation: 'sigmoid' }, { type: 'dense', units: 1 + i }] }, { seed: i }));
+    const batch = 99;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i * 0.01));
+    const expected = models.map((m) => m.predict(x, batch));
+    const got = await Promise.all(models.map((m) => m.predictAsync(x, batch)));
+    got.forEach((g, i) => expect(differences(expected[i]!, g), `model ${i}`).toEqual([]));
+    // Disposed models leave the pool; the others keep working.
+    for (const m of models.slice(0, 3)) m.dispose();
+    const again = await Promise.all(models.slice(3).map((m) => m.predictAsync(x, batch)));
+    again.forEach((g, i) => expect(differences(expected[i + 3]!, g)).toEqual([]));
+    await expect(models[0]!.predictAsync(x, batch)).rejects.toMatchObject({ code: 'DISPOSED' });
+    for (const m of models.slice(3)) m.dispose();
+  });
+
+  it('rejects with DISPOSED when the model is disposed while its call is in flight', async () => {
+    const nn = await threaded(2);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 2 }] }, { seed: 9 });
+    const batch = 256;
+    const pending = m.predictAsync(new Float32Array(batch * 300).fill(0.5), batch);
+    m.dispose();
+    await expect(pending).rejects.toMatchObject({ code: 'DISPOSED' });
+  });
+
+  it('close() ends the workers, twice is fine, and a later call starts them again', async () => {
+    const nn = await threaded(2);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 2 }] }, { seed: 9 });
+    const batch = 64;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i));
+    const expected = m.predict(x, batch);
+    const inFlight = m.predictAsync(x, batch);
+    await Promise.all([nn.close(), nn.close()]);
+    expect(differences(expected, await inFlight)).toEqual([]); // close() waited for it
+    expect(differences(expected, await m.predictAsync(x, batch))).toEqual([]);
+    await nn.close();
+    m.dispose();
+  });
+
+  it('init validates threads and worker', async () => {
+    for (const threads of [0, 65, 1.5, '2', Number.NaN]) {
+      await expect(createRuntime({ threads: threads as number })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    await expect(createRuntime({ worker: 42 as unknown as string })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const auto = await createRuntime();
+    expect(auto.features.threads).toBeGreaterThanOrEqual(1);
+    expect(auto.features.threads).toBeLessThanOrEqual(8);
+    auto.dispose();
+  });
+});
