@@ -100,3 +100,22 @@ describe(`nn.load of paths and file: URLs (${SIMD} binary)`, () => {
     }
   });
 });
+
+describe('the simdnn/load subpath (the published package)', () => {
+  it("resolves to dist/load.js, which exports the synchronous importers, and they build models on the package's runtime", async () => {
+    const root = new URL('../', import.meta.url);
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports: Record<string, Record<string, string>> };
+    expect(pkg.exports['./load']).toEqual({ types: './dist/io/load.d.ts', default: './dist/load.js' });
+    expect(readFileSync(new URL('dist/io/load.d.ts', root), 'utf8')).toMatch(/export declare function loadOnnxSync\(nn: Runtime/);
+    const load = (await import(new URL('dist/load.js', root).href)) as typeof import('../src/io/load.js');
+    const { init } = (await import(new URL('dist/node.js', root).href)) as typeof import('../src/node.js');
+    const packaged = await init({ simd: SIMD });
+    const bytes = readFileSync(FIXTURES + 'onnx/torch_mlp_opset13.onnx');
+    const model = load.loadOnnxSync(packaged, bytes);
+    const expected = await packaged.loadOnnx(bytes);
+    const x = Float32Array.from({ length: model.inputs * 3 }, (_, i) => i / 7 - 1);
+    expect(Array.from(model.predict(x, 3))).toEqual(Array.from(expected.predict(x, 3)));
+    model.dispose();
+    expected.dispose();
+  });
+});

@@ -1,9 +1,13 @@
 // What `nn.load`, `nn.loadOnnx`, `nn.loadTfjs` and `nn.readSafetensors` run: reading a source
 // (a path, a URL, a Response, a Blob, bytes), recognising its format and importing it as a spec.
 // The runtime imports this module with a dynamic import() on first use, so an application that only
-// builds models from specs never downloads or parses the importers.
+// builds models from specs never downloads or parses the importers. The same module is the package's
+// `simdnn/load` subpath, whose *Sync functions import synchronously (a static import of the
+// importers, for code that has the bytes in hand).
 
-import { isBytes } from '../arrays.js';
+import { copyBytes, isBytes } from '../arrays.js';
+import type { Runtime } from '../runtime.js';
+import type { Sequential, SequentialOptions } from '../model.js';
 import { SimdnnError, describe } from '../errors.js';
 import { detectFormat } from './detect.js';
 import { onnxToSpec, type OnnxImportOptions } from './onnx.js';
@@ -90,6 +94,42 @@ export function loadTfjs(modelJson: unknown, weights: unknown): { spec: unknown 
 export function readFile(bytes: unknown, options: unknown): SafetensorsFile {
   const o = checkOptions(options, 'readSafetensors', ['skipUnsupported']);
   return readSafetensors(bytesArgument(bytes, 'readSafetensors'), { skipUnsupported: o.skipUnsupported === true });
+}
+
+/** The bytes of a synchronous import, copied now through the engine's own accessors. */
+function syncBytes(bytes: unknown, op: string, what = 'bytes'): Uint8Array {
+  const copy = copyBytes(bytes, `${op}: ${what}`);
+  if (copy === undefined) {
+    throw new SimdnnError('INVALID_ARGUMENT', `${op}: ${what} must be an ArrayBuffer or a Uint8Array, received ${describe(bytes)}`);
+  }
+  return copy;
+}
+
+function build(nn: Runtime, op: string, spec: unknown, tensors?: unknown): Sequential {
+  if (nn === null || typeof nn !== 'object' || typeof (nn as { sequential?: unknown }).sequential !== 'function') {
+    throw new SimdnnError('INVALID_ARGUMENT', `${op}: the first argument must be the runtime from init(), received ${describe(nn)}`);
+  }
+  const options = tensors === undefined ? undefined : ({ tensors } as SequentialOptions);
+  return (nn.sequential as (spec: unknown, options?: SequentialOptions) => Sequential)(spec, options);
+}
+
+/**
+ * `import { loadOnnxSync } from 'simdnn/load'`: nn.loadOnnx without the await (the importers are
+ * this module, imported statically). Same options and errors.
+ */
+export function loadOnnxSync(nn: Runtime, bytes: ArrayBuffer | Uint8Array, options?: LoadOnnxOptions): Sequential {
+  return build(nn, 'loadOnnxSync', loadOnnx(syncBytes(bytes, 'loadOnnxSync'), options).spec);
+}
+
+/** nn.loadTfjs without the await: model.json (text, bytes or parsed) and its weight data. */
+export function loadTfjsSync(nn: Runtime, modelJson: unknown, weights?: TfjsWeights): Sequential {
+  const json = copyBytes(modelJson, 'loadTfjsSync: modelJson') ?? modelJson;
+  return build(nn, 'loadTfjsSync', loadTfjs(json, weights).spec);
+}
+
+/** nn.readSafetensors without the await. */
+export function readSafetensorsSync(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): SafetensorsFile {
+  return readFile(syncBytes(bytes, 'readSafetensorsSync'), options);
 }
 
 /** nn.load */
