@@ -25,7 +25,7 @@ let nextModelId = 1;
  * predictAsync runs on the calling thread below this many multiply-adds per call: a round trip to
  * the workers (two messages, the copies of rows and results) costs more than the work saves.
  */
-const PARALLEL_FROM = 1 << 20;
+const PARALLEL_FROM = 1 << 22;
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;

@@ -25,6 +25,15 @@ describe('worker pool failures (Node)', () => {
     await expect(m.predictAsync(x, batch)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
     // predict is untouched.
     expect(m.predict(x, batch).length).toBe(batch * 3);
+    // The threshold, both ways (these workers die on any job, so a call that resolves ran here): a
+    // call under 2^22 multiply-adds runs on this thread; 2 rows of 2^21 + 2^11 each go to the pool.
+    const small = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 100 }] }, { seed: 1 });
+    expect((await small.predictAsync(new Float32Array(139 * 300), 139)).length).toBe(139 * 100); // 4.17M < 2^22
+    const big = nn.sequential({ inputs: 1025, layers: [{ type: 'dense', units: 2048 }] }, { seed: 1 });
+    await expect(big.predictAsync(new Float32Array(2 * 1025), 2)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    expect((await big.predictAsync(new Float32Array(1025), 1)).length).toBe(2048); // one row: never split
+    small.dispose();
+    big.dispose();
     await nn.close();
     nn.dispose();
   });
