@@ -822,8 +822,7 @@ export class Sequential extends Resource {
       // Validate everything before allocating the result: batch × outputs floats may be gigabytes.
       const b = checkBatch(batch);
       const input = this.#input(x, b, 'model.predict');
-      const out = allocResult(this.#ctx, b * this.#outputs, () => `model.predict: the result, batch × outputs = ${b} × ${this.#outputs} floats`);
-      return this.#run(input, out, b);
+      return this.#run(input, this.#result(b, 'model.predict'), b);
     } finally {
       this.leave();
     }
@@ -850,15 +849,7 @@ export class Sequential extends Resource {
     try {
       const b = checkBatch(batch);
       const input = this.#input(x, b, 'model.predictInto');
-      const expected = b * this.#outputs;
-      const o = isF32(out) ? checkF32(out, 'model.predictInto: out') : undefined; // throws if detached
-      if (o === undefined || o.length !== expected) {
-        throw new SimdnnError(
-          'SHAPE_MISMATCH',
-          `model.predictInto: out must be a Float32Array of batch × outputs = ${expected} values, received ${describe(out)}`,
-        );
-      }
-      return this.#run(input, o.array, b);
+      return this.#run(input, this.#checkOut(out, b, 'model.predictInto'), b);
     } finally {
       this.leave();
     }
