@@ -22,8 +22,13 @@ if (!HAS_CHROMIUM) {
   console.warn(`\n${bar}\n!!! SKIPPING THE BROWSER TESTS: ${NO_CHROMIUM_MESSAGE}\n${bar}\n`);
 }
 
-function browserProject(name: string, simd: 'baseline' | 'relaxed'): TestProjectInlineConfiguration {
+function browserProject(name: string, simd: 'baseline' | 'relaxed', isolated = false): TestProjectInlineConfiguration {
   return {
+    // The isolated project serves every file with COOP/COEP, so the page is cross-origin isolated and
+    // the worker pool shares one WebAssembly memory (the other projects test the copies mode).
+    ...(isolated ? {
+      server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+    } : {}),
     // Pre-bundle the one CommonJS-free dependency up front so vite never reloads the page mid-run.
     optimizeDeps: { include: ['@assemblyscript/loader'] },
     // Tests that import the Node entry (src/node.ts: fs) get the browser entry (src/index.ts: fetch)
@@ -31,9 +36,9 @@ function browserProject(name: string, simd: 'baseline' | 'relaxed'): TestProject
     resolve: { alias: [{ find: /^(.*\/src)\/node(\.js|\.ts)?$/, replacement: '$1/index.ts' }] },
     test: {
       name,
-      include: ['test/**/*.test.ts'],
+      include: isolated ? ['test/threads.test.ts', 'test/workers/**/*.test.ts'] : ['test/**/*.test.ts'],
       exclude: [...configDefaults.exclude, NODE_ONLY],
-      provide: { simd },
+      provide: { simd, isolated },
       testTimeout: 60_000,
       browser: {
         enabled: true,
@@ -70,7 +75,10 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
-      ...(HAS_CHROMIUM ? [browserProject('browser', 'baseline'), browserProject('browser-relaxed', 'relaxed')] : []),
+      ...(HAS_CHROMIUM ? [
+        browserProject('browser', 'baseline'), browserProject('browser-relaxed', 'relaxed'),
+        browserProject('browser-isolated', 'relaxed', true),
+      ] : []),
     ],
   },
 });

@@ -7,7 +7,7 @@ import { checkF32, isF32, elementAt, toF32Input, typedArrayKind, realLength, typ
 import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
-import type { ModelImage } from './pool/protocol.js';
+import type { Exec, ModelImage } from './pool/protocol.js';
 import { typedArraySet } from './intrinsics.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
@@ -862,53 +862,82 @@ export class Sequential extends Resource {
    * the call is made, so `x` may be reused as soon as this returns its promise.
    */
   async predictAsync(x: NumberArray, batch = 1, out?: Float32Array): Promise<Float32Array> {
-    let parts: Float32Array[];
-    let rows: number[];
+    const what = 'model.predictAsync';
+    const par = this.#ctx.parallel;
     let b: number;
     let given: Float32Array | undefined;
-    const par = this.#ctx.parallel;
+    let rows: number[];
+    /** Copies mode: each worker's rows. */
+    let parts: Float32Array[] | undefined;
+    /** Shared mode: one block for the rows, the results and each worker's scratch, and the slices. */
+    let block = 0;
+    let jobs: Exec[] | undefined;
     this.enter('predictAsync');
     try {
       b = checkBatch(batch);
-      const input = this.#input(x, b, 'model.predictAsync');
-      given = out === undefined ? undefined : this.#checkOut(out, b, 'model.predictAsync');
+      const input = this.#input(x, b, what);
+      given = out === undefined ? undefined : this.#checkOut(out, b, what);
       const threads = par ? Math.min(par.threads(), b) : 1;
-      if (threads < 2 || b * this.#rowWork < PARALLEL_FROM) {
-        return this.#run(input, given ?? this.#result(b, 'model.predictAsync'), b);
-      }
-      // Contiguous slices, the first ones one row longer: copies, so the caller may reuse x at once.
+      if (threads < 2 || b * this.#rowWork < PARALLEL_FROM) return this.#run(input, given ?? this.#result(b, what), b);
+      // Contiguous slices of rows, the first ones one row longer.
       rows = Array.from({ length: threads }, (_, i) => Math.floor(b / threads) + (i < b % threads ? 1 : 0));
-      let at = 0;
-      parts = rows.map((r) => {
-        const part = input.slice(at * this.#inputs, (at + r) * this.#inputs);
-        at += r;
-        return part;
-      });
+      const [inputs, outputs, widest] = [this.#inputs, this.#outputs, this.#widest];
+      if (par!.shared) {
+        const region = Sequential.#region;
+        const scratch = rows.map((r) => region(r * widest));
+        block = this.#ctx.arena.allocF32(region(b * inputs) + region(b * outputs) + 2 * scratch.reduce((a, c) => a + c, 0));
+        ops.upload(this.#ctx, block, input); // the rows are copied now: the caller may reuse x at once
+        const outPtr = block + region(b * inputs) * 4;
+        let buf = outPtr + region(b * outputs) * 4;
+        let at = 0;
+        jobs = rows.map((r, i) => {
+          const job = { desc: this.#desc, layers: this.#descCount, x: block + at * inputs * 4, out: outPtr + at * outputs * 4, batch: r, a: buf, b: buf + scratch[i]! * 4 };
+          buf += 2 * scratch[i]! * 4;
+          at += r;
+          return job;
+        });
+      } else {
+        let at = 0;
+        parts = rows.map((r) => {
+          const part = input.slice(at * inputs, (at + r) * inputs); // copies: the caller may reuse x
+          at += r;
+          return part;
+        });
+      }
     } finally {
       this.leave();
     }
-    let outs: Float32Array[];
     try {
-      outs = await par!.run({ id: this.#id, version: this.#version, image: () => this.#image() }, parts, rows);
-    } catch (err) {
-      // Workers could not start here (none was ever ready): compute on this thread instead.
-      // (Only when every slice is still here: a slice sent to a worker that then died is gone.)
-      if (par!.threads() >= 2 || parts.some((p, i) => p.length !== rows[i]! * this.#inputs)) throw err;
-      this.enter('predictAsync');
+      let outs: Float32Array[] | undefined;
       try {
-        const whole = new Float32Array(b * this.#inputs);
-        let at = 0;
-        for (const p of parts) { typedArraySet(whole, p, at); at += p.length; }
-        return this.#run(whole, given ?? this.#result(b, 'model.predictAsync'), b);
-      } finally {
-        this.leave();
+        if (jobs) await par!.exec(jobs);
+        else outs = await par!.run({ id: this.#id, version: this.#version, image: () => this.#image() }, parts!, rows);
+      } catch (err) {
+        // Workers could not start here (none ever did): compute on this thread instead, from the
+        // rows still in hand (a slice sent to a worker that then died is gone: that rethrows).
+        if (par!.threads() >= 2 || (parts && parts.some((p, i) => p.length !== rows[i]! * this.#inputs))) throw err;
+        this.enter('predictAsync');
+        try {
+          const whole = block ? ops.download(this.#ctx, block, b * this.#inputs) : new Float32Array(b * this.#inputs);
+          if (parts) {
+            let at = 0;
+            for (const p of parts) { typedArraySet(whole, p, at); at += p.length; }
+          }
+          return this.#run(whole, given ?? this.#result(b, what), b);
+        } finally {
+          this.leave();
+        }
       }
+      this.alive('predictAsync');
+      const result = given ?? this.#result(b, what);
+      if (jobs) return ops.download(this.#ctx, jobs[0]!.out, b * this.#outputs, result);
+      let at = 0;
+      for (const o of outs!) { typedArraySet(result, o, at); at += o.length; }
+      return result;
+    } finally {
+      // Every slice has settled (exec waits for all of them), so nothing writes into the block now.
+      if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
     }
-    this.alive('predictAsync');
-    const result = given ?? this.#result(b, 'model.predictAsync');
-    let at = 0;
-    for (const o of outs) { typedArraySet(result, o, at); at += o.length; }
-    return result;
   }
 
   #result(batch: number, what: string): Float32Array {

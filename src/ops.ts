@@ -6,6 +6,7 @@ import { ACTIVATION_KINDS, type ResolvedActivation } from './activations.js';
 import { typedArraySet } from './intrinsics.js';
 import { DESC, DESC_BYTES, LAYER_TYPE } from './wasm/abi.js';
 import type { PoolModel } from './pool/pool.js';
+import type { Exec } from './pool/protocol.js';
 
 export { DESC, DESC_BYTES, LAYER_TYPE };
 
@@ -28,6 +29,10 @@ export interface Parallel {
   threads(): number;
   /** Run parts[i] (rows[i] rows each, transferred) on worker i; one output array per part. */
   run(model: PoolModel, parts: Float32Array[], rows: readonly number[]): Promise<Float32Array[]>;
+  /** Whether the workers share this runtime's memory (then `exec`, else `run`). */
+  readonly shared: boolean;
+  /** Shared mode: slice i of a forward pass on worker i; settles when every slice has. */
+  exec(jobs: readonly Exec[]): Promise<void>;
   /** The model was disposed: forget its copies. */
   drop(id: number): void;
 }

@@ -88,7 +88,8 @@ const disposeHooks = new WeakMap<Runtime, () => void>();
  */
 export class Runtime implements Disposable {
   readonly #base: { binary: Binary; relaxedSimd: boolean };
-  readonly #threading: Threading;
+  #threading: Threading;
+  readonly #sharedMemory: boolean;
   #pool: Promise<Pool> | undefined;
   /** Set when a worker could not start: calls run on one thread from then on. */
   #unavailable: string | undefined;
@@ -102,7 +103,7 @@ export class Runtime implements Disposable {
   constructor(
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
     result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
-    threading: Threading = { threads: 1, module: undefined, source: undefined, maxPages: 0 },
+    threading: Threading = { threads: 1, module: undefined, source: undefined, locate: () => new URL('about:blank'), maxPages: 0, memory: undefined },
   ) {
     this.#files = platform?.readFile && platform.fileUrl
       ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
@@ -112,18 +113,13 @@ export class Runtime implements Disposable {
     this.#registry = new Registry(arena, guard);
     this.#base = { binary, relaxedSimd };
     this.#threading = threading;
-    if (threading.threads > 1 && threading.module && threading.source !== undefined) {
+    this.#sharedMemory = threading.memory !== undefined;
+    if (threading.threads > 1 && threading.module) {
       this.#ctx.parallel = {
         threads: () => (this.#unavailable === undefined ? threading.threads : 1),
-        run: async (model, parts, rows) => {
-          const pool = await this.#getPool();
-          try {
-            return await pool.run(model, parts, rows);
-          } catch (err) {
-            if (pool.unavailable !== undefined) this.#unavailable = pool.unavailable;
-            throw err;
-          }
-        },
+        shared: threading.memory !== undefined,
+        run: (model, parts, rows) => this.#usePool((pool) => pool.run(model, parts, rows)),
+        exec: (jobs) => this.#usePool((pool) => pool.exec(jobs)),
         drop: (id) => void this.#pool?.then((p) => p.drop(id), () => {}),
       };
     }
@@ -135,15 +131,32 @@ export class Runtime implements Disposable {
     const { binary, relaxedSimd } = this.#base;
     const threads = this.#unavailable === undefined ? this.#threading.threads : 1;
     return Object.freeze({
-      binary, simd: true as const, relaxedSimd, threads, sharedMemory: false,
+      binary, simd: true as const, relaxedSimd, threads, sharedMemory: this.#sharedMemory,
       ...(this.#unavailable === undefined ? {} : { threadsUnavailable: this.#unavailable }),
     });
+  }
+
+  async #usePool<T>(f: (pool: Pool) => Promise<T>): Promise<T> {
+    let pool: Pool;
+    try {
+      pool = await this.#getPool();
+    } catch (err) {
+      // The pool cannot exist here (its module or the worker script cannot be found): one thread.
+      this.#unavailable = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+    try {
+      return await f(pool);
+    } catch (err) {
+      if (pool.unavailable !== undefined) this.#unavailable = pool.unavailable;
+      throw err;
+    }
   }
 
   #getPool(): Promise<Pool> {
     const t = this.#threading;
     this.#pool ??= import('./pool/pool.js').then(
-      (m) => new m.Pool(t.threads, t.module!, t.maxPages, t.source!),
+      (m) => new m.Pool(t.threads, t.module!, t.maxPages, t.source ?? t.locate(), t.memory),
       (err: unknown) => {
         this.#pool = undefined;
         throw new SimdnnError('WORKER_FAILED', `the worker pool's module could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -194,6 +207,8 @@ export class Runtime implements Disposable {
     guard.closed = true;
     void this.close();
     this.#ctx.parallel = undefined;
+    // The module and (shared) memory go with everything else: a disposed runtime holds neither.
+    this.#threading = { ...this.#threading, module: undefined, memory: undefined };
     this.#registry.close();
     this.#staging = { ptr: 0, floats: 0 };
     // Drop every reference to the instance and its memory: models keep this context alive.
@@ -469,8 +484,12 @@ const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory', 'threads', 'worker'];
 interface Threading {
   readonly threads: number;
   readonly module: CompiledWasm | undefined;
+  /** init's `worker`, or undefined: the script beside the library (`locate`). */
   readonly source: WorkerSource | undefined;
+  readonly locate: () => URL;
   readonly maxPages: number;
+  /** The runtime's memory when it is shared with the workers (shared mode), else undefined. */
+  readonly memory: object | undefined;
 }
 
 /** init({ threads: 'auto' }) takes at most this many. */
@@ -573,11 +592,18 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
     }
   }
   const pages = Math.floor(maxBytes / PAGE);
-  const loaded = await load(platform, binary, source, pages);
-  const result = platform.resultArray?.bind(platform);
   const threads = options.threads === 'auto' ? Math.min(platform.cores(), AUTO_THREADS) : options.threads;
+  // Shared memory for the pool where the engine allows it: Node, and browsers when the page is
+  // cross-origin isolated (COOP/COEP). Elsewhere the workers hold copies.
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  const canShare = threads > 1 && typeof SharedArrayBuffer === 'function' && isolated !== false;
+  const loaded = await load(platform, binary, source, pages, canShare);
+  const result = platform.resultArray?.bind(platform);
   const threading: Threading = {
-    threads, module: loaded.module, maxPages: pages, source: options.worker ?? platform.workerLocation(),
+    // Where the worker script is, worked out when the pool starts: in workerd, for one, the module
+    // has no absolute URL to resolve it against, and it never starts workers anyway.
+    threads, module: loaded.module, maxPages: pages, source: options.worker, locate: () => platform.workerLocation(),
+    memory: loaded.shared ? loaded.memory : undefined,
   };
   return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform, threading);
 }

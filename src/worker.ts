@@ -134,11 +134,23 @@ io.listen((m) => {
   try {
     switch (m.t) {
       case 'init': {
-        const memory = new WebAssembly.Memory({ initial: 1, maximum: m.maxPages });
+        const memory = (m.memory as WebAssembly.Memory | undefined) ?? new WebAssembly.Memory({ initial: 1, maximum: m.maxPages });
         const instance = new WebAssembly.Instance(m.module as WebAssembly.Module, { env: { memory } });
         kernels = instance.exports as unknown as ForwardKernels;
-        arena = new Arena(memory, kernels.heap_base(), m.maxPages * 65536);
+        // Shared mode: the runtime owns the memory and every allocation in it; this worker only computes.
+        if (!m.memory) arena = new Arena(memory, kernels.heap_base(), m.maxPages * 65536);
         io.post({ t: 'ready' });
+        return;
+      }
+      case 'exec': {
+        const e = m.exec;
+        try {
+          kernels!.model_forward_f32(e.out, e.x, e.batch, e.desc, e.layers, e.a, e.b);
+        } catch (err) {
+          fail(m.job, err);
+          return;
+        }
+        io.post({ t: 'done', job: m.job });
         return;
       }
       case 'model':

@@ -8,6 +8,8 @@ import type { InitOptions, Runtime } from '../src/node.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     simd: 'baseline' | 'relaxed';
+    /** The browser project whose page is served with COOP/COEP (cross-origin isolated). */
+    isolated?: boolean;
   }
 }
 

@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createRuntime } from './runtime.js';
+import { createRuntime, SIMD } from './runtime.js';
+import { wasmModule } from './hardening.js';
 
 const fixture = (name: string) => new URL(`./fixtures/threads/${name}`, import.meta.url);
 
@@ -14,8 +15,9 @@ const batch = 128;
 const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.cos(i * 0.3));
 
 describe('worker pool failures (Node)', () => {
-  it('a worker that dies mid-job rejects that call with WORKER_FAILED; the pool starts new ones', async () => {
-    const nn = await createRuntime({ threads: 2, worker: fixture('dying-worker.mjs') });
+  it.each(['shared', 'copies'])('a worker that dies mid-job rejects that call with WORKER_FAILED; the pool starts new ones (%s)', async (mode) => {
+    const nn = await createRuntime({ threads: 2, worker: fixture('dying-worker.mjs'), ...(mode === 'copies' ? { wasm: await wasmModule(SIMD) } : {}) });
+    expect(nn.features.sharedMemory).toBe(mode === 'shared');
     const m = wide(nn);
     const err = await m.predictAsync(x, batch).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WORKER_FAILED' });

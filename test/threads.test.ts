@@ -2,9 +2,10 @@
 // for every thread count and awkward batch sizes, on every layer type; weights that change (setWeights,
 // trainStep) reach the workers; disposal, close() and many models on one pool. Runs in Node
 // (worker_threads) and in the browser projects (module Web Workers), on both binaries.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SimdnnError, type Runtime, type Sequential } from '../src/node.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, IN_BROWSER, SIMD } from './runtime.js';
+import { wasmModule } from './hardening.js';
 
 const INPUTS = 1000;
 
@@ -39,12 +40,20 @@ function differences(a: Float32Array, b: Float32Array): number[] {
   return out;
 }
 
+/** Shared memory where the engine allows it (Node; a cross-origin isolated page), else copies. */
+const CAN_SHARE = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+
 const runtimes: Runtime[] = [];
-async function threaded(threads: number): Promise<Runtime> {
-  const nn = await createRuntime({ threads });
+/** A runtime with `threads` threads. 'copies' passes a compiled module to init(), which simdnn cannot
+ *  rewrite into its shared-memory variant: the workers then hold copies, as in a page without COOP/COEP. */
+async function threaded(threads: number, mode: Mode): Promise<Runtime> {
+  const nn = await createRuntime({ threads, ...(mode === 'copies' ? { wasm: await wasmModule(SIMD) } : {}) });
   runtimes.push(nn);
+  expect(nn.features.sharedMemory).toBe(mode === 'shared' && threads > 1);
   return nn;
 }
+type Mode = 'shared' | 'copies';
+const MODES: Mode[] = CAN_SHARE ? ['shared', 'copies'] : ['copies'];
 afterAll(async () => {
   for (const nn of runtimes) {
     await nn.close();
@@ -52,12 +61,17 @@ afterAll(async () => {
   }
 });
 
-describe('predictAsync', () => {
+it('shares memory where the page is cross-origin isolated (the browser-isolated project) and in Node', () => {
+  if (inject('isolated')) expect((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated).toBe(true);
+  if (inject('isolated') || !IN_BROWSER) expect(MODES).toContain('shared');
+  else expect(MODES).toEqual(['copies']);
+});
+
+describe.each(MODES)('predictAsync, %s', (mode) => {
   for (const threads of [1, 2, 3]) {
     it(`is bit-identical to predict with ${threads} thread(s) on batches 1, 2, 3, 7, 255, 1025`, async () => {
-      const nn = await threaded(threads);
+      const nn = await threaded(threads, mode);
       expect(nn.features.threads).toBe(threads);
-      expect(nn.features.sharedMemory).toBe(false);
       const m = model(nn);
       for (const batch of [1, 2, 3, 7, 255, 1025]) {
         const x = rows(batch, batch);
@@ -80,7 +94,7 @@ describe('predictAsync', () => {
   }
 
   it('writes into out, copies the rows when called, and checks its arguments', async () => {
-    const nn = await threaded(2);
+    const nn = await threaded(2, mode);
     const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 3 }] }, { seed: 1 });
     const batch = 200;
     const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i));
@@ -98,7 +112,7 @@ describe('predictAsync', () => {
   });
 
   it('sees weights that changed since the workers got their copy (setWeights, trainStep)', async () => {
-    const nn = await threaded(2);
+    const nn = await threaded(2, mode);
     const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 4 }] }, { seed: 5 });
     const batch = 128;
     const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.cos(i * 0.1));
@@ -117,7 +131,7 @@ describe('predictAsync', () => {
   });
 
   it('runs many models on one pool, in parallel calls', async () => {
-    const nn = await threaded(2);
+    const nn = await threaded(2, mode);
     const models = Array.from({ length: 6 }, (_, i) =>
       nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 200 + 10 * i, activation: 'sigmoid' }, { type: 'dense', units: 1 + i }] }, { seed: i }));
     const batch = 99;
@@ -134,7 +148,7 @@ describe('predictAsync', () => {
   });
 
   it('rejects with DISPOSED when the model is disposed while its call is in flight', async () => {
-    const nn = await threaded(2);
+    const nn = await threaded(2, mode);
     const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 2 }] }, { seed: 9 });
     const batch = 256;
     const pending = m.predictAsync(new Float32Array(batch * 300).fill(0.5), batch);
@@ -143,7 +157,7 @@ describe('predictAsync', () => {
   });
 
   it('close() ends the workers, twice is fine, and a later call starts them again', async () => {
-    const nn = await threaded(2);
+    const nn = await threaded(2, mode);
     const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 2 }] }, { seed: 9 });
     const batch = 64;
     const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i));

@@ -5,7 +5,7 @@
 // per worker, and every row is computed by the same kernel as predict() computes it, so the result
 // is bit-identical to predict()'s.
 import { SimdnnError } from '../errors.js';
-import type { FromWorker, ModelImage, ToWorker } from './protocol.js';
+import type { Exec, FromWorker, ModelImage, ToWorker } from './protocol.js';
 import type { CompiledWasm } from '../wasm/loader.js';
 
 /** Something that starts a worker: a URL of dist/worker.js, or a factory returning a Worker. */
@@ -20,7 +20,7 @@ interface Handle {
 }
 
 interface Pending {
-  resolve(out: Float32Array): void;
+  resolve(out: Float32Array | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -106,6 +106,8 @@ export class Pool {
   readonly #module: CompiledWasm;
   readonly #maxPages: number;
   readonly #source: WorkerSource;
+  /** Shared mode: the runtime's shared memory, which every worker's instance imports. */
+  readonly #memory: object | undefined;
   #job = 1;
   #closed = false;
   /** The calls in flight (close() waits for them). */
@@ -113,8 +115,9 @@ export class Pool {
   /** Why workers cannot be used here (a worker could not start): calls then run on one thread. */
   unavailable: string | undefined;
 
-  constructor(size: number, module: CompiledWasm, maxPages: number, source: WorkerSource) {
+  constructor(size: number, module: CompiledWasm, maxPages: number, source: WorkerSource, memory?: object) {
     this.#slots = new Array<Slot | undefined>(size).fill(undefined);
+    this.#memory = memory;
     this.#module = module;
     this.#maxPages = maxPages;
     this.#source = source;
@@ -162,7 +165,7 @@ export class Pool {
       failure: die,
     });
     (slot as { handle: Handle }).handle = handle;
-    handle.post({ t: 'init', module: this.#module, maxPages: this.#maxPages });
+    handle.post({ t: 'init', module: this.#module, maxPages: this.#maxPages, ...(this.#memory ? { memory: this.#memory } : {}) });
     const timer = setTimeout(() => die(`it did not report ready within ${START_TIMEOUT_MS / 1000} s (is ${String(this.#source)} simdnn's dist/worker.js?)`), START_TIMEOUT_MS);
     (timer as { unref?: () => void }).unref?.();
     void ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
@@ -180,38 +183,66 @@ export class Pool {
    * outputs in order. Rejects with WORKER_FAILED when a worker stops meanwhile.
    */
   run(model: PoolModel, parts: Float32Array[], rows: readonly number[]): Promise<Float32Array[]> {
+    return this.#track(() => this.#run(model, parts, rows));
+  }
+
+  /**
+   * Shared mode: run slice i of a forward pass on worker i, every pointer into the shared memory.
+   * Settles only when every slice has settled (so the caller may then free what they write into),
+   * rejecting with the first failure.
+   */
+  exec(jobs: readonly Exec[]): Promise<void> {
+    return this.#track(async () => {
+      const slots = jobs.map((_, i) => this.#slot(i));
+      await this.#ready(slots);
+      const results = await Promise.allSettled(slots.map((slot, i) => this.#post(slot, (job) => ({ t: 'exec', job, exec: jobs[i]! }))));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+  }
+
+  #track<T>(f: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new SimdnnError('WORKER_FAILED', 'the pool was closed'));
-    const call = this.#run(model, parts, rows);
+    const call = f();
     const settled = call.then(() => {}, () => {});
     this.#inflight.add(settled);
     void settled.then(() => this.#inflight.delete(settled));
     return call;
   }
 
-  async #run(model: PoolModel, parts: Float32Array[], rows: readonly number[]): Promise<Float32Array[]> {
-    const slots = parts.map((_, i) => this.#slot(i));
-    // A worker that never started (a 404, a CSP refusing workers) makes the whole pool unavailable:
-    // the caller then computes on one thread.
+  /** Wait until these workers have started. A worker that never started (a 404, a CSP refusing
+   *  workers) makes the whole pool unavailable: the caller then computes on one thread. */
+  async #ready(slots: Slot[]): Promise<void> {
     await Promise.all(slots.map((s) => s.ready)).catch((err: unknown) => {
       if (slots.some((s) => !s.started)) this.unavailable = err instanceof Error ? err.message : String(err);
       throw err;
     });
+  }
+
+  /** Send one job to a worker; settles with its reply. */
+  #post(slot: Slot, message: (job: number) => ToWorker, transfer?: Transferable[]): Promise<Float32Array | undefined> {
+    if (slot.dead) return Promise.reject(new SimdnnError('WORKER_FAILED', 'a worker of the pool stopped before this call reached it'));
+    const job = this.#job++;
+    const done = new Promise<Float32Array | undefined>((resolve, reject) => slot.jobs.set(job, { resolve, reject }));
+    this.#hold(slot);
+    slot.handle.post(message(job), transfer);
+    return done;
+  }
+
+  async #run(model: PoolModel, parts: Float32Array[], rows: readonly number[]): Promise<Float32Array[]> {
+    const slots = parts.map((_, i) => this.#slot(i));
+    await this.#ready(slots);
     let image: ModelImage | undefined;
     const results = slots.map((slot, i) => {
-      if (slot.dead) return Promise.reject(new SimdnnError('WORKER_FAILED', 'a worker of the pool stopped before this call reached it'));
-      if (slot.sent.get(model.id) !== model.version) {
+      if (!slot.dead && slot.sent.get(model.id) !== model.version) {
         image ??= model.image();
         slot.handle.post({ t: 'model', id: model.id, image });
         slot.sent.set(model.id, model.version);
       }
-      const job = this.#job++;
-      const done = new Promise<Float32Array>((resolve, reject) => slot.jobs.set(job, { resolve, reject }));
-      this.#hold(slot);
       const x = parts[i]!;
-      slot.handle.post({ t: 'run', job, id: model.id, batch: rows[i]!, x }, [x.buffer]);
-      return done;
+      return this.#post(slot, (job) => ({ t: 'run', job, id: model.id, batch: rows[i]!, x }), [x.buffer]);
     });
-    return Promise.all(results);
+    return Promise.all(results) as Promise<Float32Array[]>;
   }
 
   /** Forget a model in every worker (it was disposed). */

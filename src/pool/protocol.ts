@@ -25,14 +25,29 @@ export interface ModelImage {
   readonly layers: readonly LayerImage[];
 }
 
+/** Shared-memory mode: one slice of a forward pass, every pointer into the shared memory. */
+export interface Exec {
+  readonly desc: number;
+  readonly layers: number;
+  readonly x: number;
+  readonly out: number;
+  readonly batch: number;
+  readonly a: number;
+  readonly b: number;
+}
+
 export type ToWorker =
-  | { readonly t: 'init'; readonly module: CompiledWasm; readonly maxPages: number }
+  /** `memory`: the runtime's shared WebAssembly.Memory (shared mode; the worker allocates nothing),
+   *  or absent (copies mode: the worker makes its own memory of at most maxPages pages). */
+  | { readonly t: 'init'; readonly module: CompiledWasm; readonly maxPages: number; readonly memory?: object }
+  | { readonly t: 'exec'; readonly job: number; readonly exec: Exec }
   | { readonly t: 'model'; readonly id: number; readonly image: ModelImage }
   | { readonly t: 'drop'; readonly id: number }
   | { readonly t: 'run'; readonly job: number; readonly id: number; readonly batch: number; readonly x: Float32Array };
 
 export type FromWorker =
   | { readonly t: 'ready' }
-  | { readonly t: 'done'; readonly job: number; readonly out: Float32Array }
+  /** `out`: the rows' results (copies mode); absent in shared mode (they are in the memory). */
+  | { readonly t: 'done'; readonly job: number; readonly out?: Float32Array }
   /** A job failed (job ≥ 0) or the worker could not start (job −1). */
   | { readonly t: 'fail'; readonly job: number; readonly code: string; readonly message: string };

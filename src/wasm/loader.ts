@@ -1,5 +1,6 @@
 import { SimdnnError, describe } from '../errors.js';
 import type { WasmMemory } from './memory.js';
+import { sharedVariant } from './shared.js';
 
 /** Anything a .wasm binary can be given as: a URL or path, a fetch Response (or its promise), the
  *  bytes, or an already compiled module (esbuild, Rollup and Cloudflare-style workers). */
@@ -126,7 +127,16 @@ function toBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
 }
 
 /** Turn any WasmSource into a compiled module, with errors that name the source and the fix. */
-async function compile(source: WasmSource, platform: Platform, where: string): Promise<WebAssembly.Module> {
+/** Rewrites the bytes before they are compiled (the shared-memory variant); undefined keeps them.
+ *  `applied` says whether it did. */
+interface Transform {
+  (bytes: Uint8Array): Uint8Array<ArrayBuffer> | undefined;
+  applied?: boolean;
+  /** The bytes before the rewrite (a copy), to fall back to. */
+  original?: Uint8Array<ArrayBuffer>;
+}
+
+async function compile(source: WasmSource, platform: Platform, where: string, transform?: Transform): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (typeof source === 'string' || source instanceof URL) {
     const location = source;
@@ -141,13 +151,15 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
         { cause },
       );
     }
-    return compile(fetched, platform, String(location));
+    return compile(fetched, platform, String(location), transform);
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     const bytes = toBytes(source);
     checkMagic(bytes, where);
     try {
-      const b = bytes as Uint8Array<ArrayBuffer>;
+      const variant = transform?.(bytes);
+      if (variant && transform) { transform.applied = true; transform.original = bytes.slice(); }
+      const b = (variant ?? bytes) as Uint8Array<ArrayBuffer>;
       return platform.compileSync ? new WebAssembly.Module(b) : await WebAssembly.compile(b);
     } catch (cause) {
       const message = (cause as Error).message;
@@ -160,7 +172,7 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
     }
   }
   if (typeof (source as PromiseLike<Response>).then === 'function') {
-    return compile(await (source as PromiseLike<Response>), platform, where);
+    return compile(await (source as PromiseLike<Response>), platform, where, transform);
   }
   // Checked after bytes and modules: touching the global `Response` in Node loads undici (slow).
   if (typeof Response !== 'undefined' && source instanceof Response) {
@@ -172,14 +184,14 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
       );
     }
     const type = source.headers.get('content-type') ?? '';
-    if (type.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
+    if (!transform && type.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
       try {
         return await WebAssembly.compileStreaming(source.clone());
       } catch {
         // fall through to bytes: the checks below give a clearer error
       }
     }
-    return compile(new Uint8Array(await source.arrayBuffer()), platform, source.url || where);
+    return compile(new Uint8Array(await source.arrayBuffer()), platform, source.url || where, transform);
   }
   throw new SimdnnError(
     'INVALID_ARGUMENT',
@@ -190,6 +202,8 @@ async function compile(source: WasmSource, platform: Platform, where: string): P
 export interface Loaded {
   /** The compiled module (the worker pool instantiates it again in each worker). */
   module: CompiledWasm;
+  /** Whether the memory is a shared WebAssembly.Memory (the module is the shared variant). */
+  shared: boolean;
   kernels: Kernels;
   memory: WasmMemory;
   binary: Binary;
@@ -204,11 +218,15 @@ export async function load(
   binary: Binary,
   source: WasmSource | undefined,
   maximumPages: number,
+  /** Try the shared-memory variant (for a pool of workers on one memory). Only from bytes: a
+   *  compiled module given to init() cannot be rewritten, and stays non-shared. */
+  wantShared = false,
 ): Promise<Loaded> {
   const where = source === undefined ? `simdnn's ${binary} binary` : 'the wasm passed to init()';
   let module: WebAssembly.Module;
+  const transform: Transform | undefined = wantShared ? (bytes) => sharedVariant(bytes) : undefined;
   try {
-    module = await compile(source ?? platform.defaultLocation(binary), platform, where);
+    module = await compile(source ?? platform.defaultLocation(binary), platform, where, transform);
   } catch (cause) {
     if (cause instanceof SimdnnError) throw cause;
     // A detached ArrayBuffer, a Response whose body was already read, a promise that rejected, …
@@ -219,9 +237,25 @@ export async function load(
       { cause },
     );
   }
-  let memory: WebAssembly.Memory;
+  let shared = transform?.applied === true;
+  let memory: WebAssembly.Memory | undefined;
+  let instance: WebAssembly.Instance | undefined;
+  if (shared) {
+    // An engine without shared WebAssembly memory (or without room to reserve its maximum): the
+    // ordinary binary and memory instead, and the pool holds copies.
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: true });
+      instance = new WebAssembly.Instance(module, { env: { memory } });
+    } catch {
+      shared = false;
+      memory = undefined;
+      instance = undefined;
+      const original = transform!.original!;
+      module = platform.compileSync ? new WebAssembly.Module(original) : await WebAssembly.compile(original);
+    }
+  }
   try {
-    memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
+    memory ??= new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
   } catch (cause) {
     throw new SimdnnError(
       'OUT_OF_MEMORY',
@@ -230,12 +264,11 @@ export async function load(
       { cause },
     );
   }
-  let instance: WebAssembly.Instance;
   try {
     // The kernels take and return plain numbers (pointers into `memory`) and import nothing else,
     // so no glue is needed: a bare synchronous instantiation of the compiled module. (The
     // AssemblyScript loader's demangling added about 1.1 ms to start-up and 6 KB to the bundle.)
-    instance = new WebAssembly.Instance(module, { env: { memory } });
+    instance ??= new WebAssembly.Instance(module, { env: { memory } });
   } catch (cause) {
     throw new SimdnnError(
       'WASM_LOAD_FAILED',
@@ -252,5 +285,5 @@ export async function load(
       );
     }
   }
-  return { module, kernels: exports as unknown as Kernels, memory, binary };
+  return { module, shared, kernels: exports as unknown as Kernels, memory, binary };
 }

@@ -97,6 +97,9 @@ export class Arena {
     if (end > have) {
       try {
         this.memory.grow(Math.ceil((end - have) / PAGE));
+        // A shared memory's old buffer is not detached by growing (it keeps its old length), so the
+        // length check in f32() would not notice: take the grown buffer now.
+        this.view = new Float32Array(this.memory.buffer);
       } catch (cause) {
         throw new SimdnnError(
           'OUT_OF_MEMORY',
