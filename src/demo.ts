@@ -30,15 +30,23 @@ function median(times: number[]): number {
   return s[s.length >> 1]!;
 }
 
-/** Median µs per call of fn, over about `ms` milliseconds after a warm-up. */
-function time(fn: () => unknown, ms = 300): number {
-  for (let i = 0; i < 50; i++) fn();
+/** Median µs per call of fn, over about `ms` milliseconds after a warm-up of about a fifth of
+ *  that. Each sample repeats fn for about a millisecond, so a slow fn (a plain-JS sigmoid over a
+ *  million floats, ~25 ms) costs as little time as a fast one, and the whole tour stays short. */
+function time(fn: () => unknown, ms = 100): number {
+  let calls = 0;
+  const warm = performance.now();
+  while (calls < 3 || performance.now() - warm < ms / 5) {
+    fn();
+    calls++;
+  }
+  const reps = Math.max(1, Math.round(calls / (performance.now() - warm))); // about 1 ms of calls
   const samples: number[] = [];
   const end = performance.now() + ms;
-  while (performance.now() < end) {
+  while (samples.length < 5 || performance.now() < end) {
     const t0 = performance.now();
-    for (let i = 0; i < 20; i++) fn();
-    samples.push(((performance.now() - t0) / 20) * 1000);
+    for (let i = 0; i < reps; i++) fn();
+    samples.push(((performance.now() - t0) / reps) * 1000);
   }
   return median(samples);
 }
@@ -174,8 +182,8 @@ function timing(nn: Runtime): void {
   const n = 1 << 20;
   const big = rand(n, 3, 8);
   const out = new Float32Array(n);
-  const fast = time(() => nn.sigmoid(big, out), 400);
-  const slow = time(() => { for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-big[i]!)); }, 400);
+  const fast = time(() => nn.sigmoid(big, out));
+  const slow = time(() => { for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-big[i]!)); });
   console.log(`   sigmoid on 1M floats                ${f(fast, 0).padStart(9)} ${f(slow, 0).padStart(10)} ${f(slow / fast, 1).padStart(8)}×`);
   console.log('   Full comparison with TensorFlow.js and ONNX Runtime: npm run bench');
 }
