@@ -191,10 +191,14 @@ class Progress {
 }
 
 /** The plane [−1, 1]² as text: what the model predicts at each character cell (one batched predict),
- *  with the training points on top. */
+ *  with the training points on top, under a caption. */
 function map(model: Sequential, data: { x: Float32Array; labels: Uint8Array }): string {
   const cols = 50;
   const rows = 19; // a character is about twice as tall as it is wide
+  const caption = [
+    `   What the trained model predicts over the plane (one predict of ${cols * rows} points): class B where ':', A where blank;`,
+    '   the letters are the training points.',
+  ];
   const cells = new Float32Array(2 * cols * rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
@@ -211,7 +215,7 @@ function map(model: Sequential, data: { x: Float32Array; labels: Uint8Array }): 
     line[Math.min(cols - 1, Math.max(0, c))] = data.labels[k] ? 'B' : 'A';
   }
   const edge = `   +${'-'.repeat(cols)}+`;
-  return [edge, ...text.map((line) => `   |${line.join('')}|`), edge].join('\n');
+  return [...caption, edge, ...text.map((line) => `   |${line.join('')}|`), edge].join('\n');
 }
 
 async function training(nn: Runtime): Promise<void> {
@@ -249,8 +253,6 @@ async function training(nn: Runtime): Promise<void> {
   const linear = nn.sequential({ layers: [{ inputs: 2, units: 2, activation: 'softmax' }] }, { seed: 1 });
   await linear.fit(train.x, train.labels, options);
   console.log(`   the same training without hidden layers (one straight cut): ${pct(linear.evaluate(test.x, test.labels, { loss: 'crossEntropy' }).accuracy!)}`);
-  console.log(`   What the trained model predicts over the plane (one predict of ${50 * 19} points): class B where ':', A where blank;`);
-  console.log('   the letters are the training points.');
   console.log(map(model, train));
   const point = spiralPoint(0.6, 1);
   const p = model.predict(point);
