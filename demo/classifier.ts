@@ -52,8 +52,15 @@ function preset(name: string, seed = 3): Point[] {
   return pts.map((p) => ({ ...p, x: Math.max(-0.98, Math.min(0.98, p.x)), y: Math.max(-0.98, Math.min(0.98, p.y)) }));
 }
 
-// ----- the network: simdnn builds it untrained (seeded He or Glorot initialisation) and trains it
-const TRAIN = { loss: 'crossEntropy', optimizer: { name: 'adam', learningRate: 0.02 } } as const;
+// ----- the network: simdnn builds it untrained (seeded He or Glorot initialisation) and trains it.
+// tanh saturates and needs larger steps: at 0.02, 500 Adam steps left the spiral below 90% train
+// accuracy for 28 of 40 seeds tried; at 0.1 all reached 99% or more (and every data set here 100% for
+// 30 seeds), while ReLU at 0.1 sometimes stalls, so each activation gets its own rate.
+const LEARNING_RATE: Record<Hidden, number> = { relu: 0.02, leakyRelu: 0.02, tanh: 0.1 };
+
+function training(hidden: Hidden) {
+  return { loss: 'crossEntropy', optimizer: { name: 'adam', learningRate: LEARNING_RATE[hidden] } } as const;
+}
 
 function network(nn: Runtime, hidden: Hidden, seed: number): Sequential {
   const activation = hidden === 'leakyRelu' ? { name: 'leakyRelu', alpha: 0.1 } as const : hidden;
@@ -73,6 +80,7 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
   let hidden: Hidden = 'relu';
   let seed = 1; // the first model is the same on every visit; ↻ draws a new seed
   let model = network(nn, hidden, seed);
+  let options = training(hidden);
   let modelSummary = model.summary();
   let stepsLeft = STEPS_PER_CHANGE;
   let totalSteps = 0;
@@ -149,6 +157,7 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
       const old = model;
       seed = 1 + Math.floor(Math.random() * 1e6);
       model = network(nn, hidden, seed);
+      options = training(hidden);
       modelSummary = model.summary();
       old.dispose();
       totalSteps = 0;
@@ -171,12 +180,12 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
     if (n > 0 && stepsLeft > 0) {
       const t0 = performance.now();
       let steps = 0;
-      for (; steps < STEPS_PER_FRAME && stepsLeft > 0; steps++, stepsLeft--, totalSteps++) model.trainStep(xs, labels, n, TRAIN);
+      for (; steps < STEPS_PER_FRAME && stepsLeft > 0; steps++, stepsLeft--, totalSteps++) model.trainStep(xs, labels, n, options);
       const dt = (performance.now() - t0) / steps;
       stepMs = Number.isFinite(stepMs) ? stepMs * 0.8 + dt * 0.2 : dt;
     }
     // The loss and accuracy of the weights now (trainStep returns each step's loss before its update).
-    stats = n > 0 ? model.evaluate(xs, labels, { loss: TRAIN.loss, batchSize: n }) : { loss: NaN, accuracy: NaN };
+    stats = n > 0 ? model.evaluate(xs, labels, { loss: options.loss, batchSize: n }) : { loss: NaN, accuracy: NaN };
   }
 
   function infer(): void {
@@ -284,7 +293,7 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
       ? stats.loss >= 0.001 ? stats.loss.toFixed(3) : stats.loss.toExponential(1) : '–';
     kAcc.value.textContent = stats.accuracy !== undefined && Number.isFinite(stats.accuracy) && points.length ? `${Math.round(stats.accuracy * 100)}%` : '–';
     const counts = [0, 1].map((c) => points.filter((p) => p.c === c).length);
-    status.textContent = `${counts[0]} A · ${counts[1]} B points · ${totalSteps} training steps (seed ${seed})` +
+    status.textContent = `${counts[0]} A · ${counts[1]} B points · ${totalSteps} training steps (seed ${seed}, Adam at ${options.optimizer.learningRate})` +
       (stepsLeft > 0 && points.length ? ' · training…' : ' · idle');
     const mem = nn.memory();
     summary.textContent = `${modelSummary}\n\nnn.memory(): ${mem.objects} live objects, ${(mem.bytes / 1024).toFixed(1)} KiB`;

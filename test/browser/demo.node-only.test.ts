@@ -34,7 +34,7 @@ function colours(selector: string, index = 0): Promise<number> {
 interface Frame { steps: number; seed: number; loss: number; lossText: string; accuracy: number; regions: string }
 
 function seedOf(status: string): number {
-  return Number(/\(seed (\d+)\)/.exec(status)?.[1]);
+  return Number(/\(seed (\d+),/.exec(status)?.[1]);
 }
 
 /** Click a data-set button (or pick a hidden activation) in the classifier, then read its status,
