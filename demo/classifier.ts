@@ -1,7 +1,8 @@
-// 3 · Live classifier: click points of two classes; a 2-16-16-2 MLP trains on them in plain JS
-// (full-batch gradient steps with Adam), and after every few steps simdnn loads the weights and
-// predicts the whole plane in one batch to paint the decision regions.
-import type { Runtime, Sequential, ModelSpec } from '../src/index.js';
+// 3 · Live classifier: click points of two classes; a 2-16-16-2 MLP trains on them with simdnn
+// (model.trainStep: full-batch Adam steps on the cross-entropy of its softmax output, a few per
+// animation frame, so the page stays responsive), and after every frame the same model predicts the
+// whole plane in one batch to paint the decision regions.
+import type { Runtime, Sequential } from '../src/index.js';
 import { COLORS, fitCanvas, fmtMs, gaussian, h, rng } from './plot.js';
 
 type Hidden = 'relu' | 'tanh' | 'leakyRelu';
@@ -51,123 +52,46 @@ function preset(name: string, seed = 3): Point[] {
   return pts.map((p) => ({ ...p, x: Math.max(-0.98, Math.min(0.98, p.x)), y: Math.max(-0.98, Math.min(0.98, p.y)) }));
 }
 
-// ----- a tiny MLP in plain JS, trained with full-batch Adam on cross-entropy
-class Mlp {
-  W: Float64Array[] = [];
-  b: Float64Array[] = [];
-  #m: Float64Array[] = [];
-  #v: Float64Array[] = [];
-  #t = 0;
+// ----- the network: simdnn builds it untrained (seeded He or Glorot initialisation) and trains it.
+// tanh saturates and needs larger steps: at 0.02, 500 Adam steps left the spiral below 90% train
+// accuracy for 28 of 40 seeds tried; at 0.1 all reached 99% or more (and every data set here 100% for
+// 30 seeds), while ReLU at 0.1 sometimes stalls, so each activation gets its own rate.
+const LEARNING_RATE: Record<Hidden, number> = { relu: 0.02, leakyRelu: 0.02, tanh: 0.1 };
 
-  constructor(public hidden: Hidden, seed: number) {
-    const r = rng(seed);
-    for (let l = 0; l < 3; l++) {
-      const fanIn = SIZES[l]!, fanOut = SIZES[l + 1]!;
-      const scale = hidden === 'tanh' ? Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
-      this.W.push(Float64Array.from({ length: fanIn * fanOut }, () => gaussian(r) * scale));
-      this.b.push(new Float64Array(fanOut).fill(hidden === 'tanh' || l === 2 ? 0 : 0.05));
-    }
-    for (const p of [...this.W, ...this.b]) {
-      this.#m.push(new Float64Array(p.length));
-      this.#v.push(new Float64Array(p.length));
-    }
-  }
+function training(hidden: Hidden) {
+  return { loss: 'crossEntropy', optimizer: { name: 'adam', learningRate: LEARNING_RATE[hidden] } } as const;
+}
 
-  #f(z: number): number {
-    return this.hidden === 'relu' ? Math.max(0, z) : this.hidden === 'leakyRelu' ? (z >= 0 ? z : 0.1 * z) : Math.tanh(z);
-  }
-
-  #df(z: number, a: number): number {
-    return this.hidden === 'relu' ? (z > 0 ? 1 : 0) : this.hidden === 'leakyRelu' ? (z >= 0 ? 1 : 0.1) : 1 - a * a;
-  }
-
-  /** One full-batch step; returns the loss and accuracy before the step. */
-  step(points: Point[], lr = 0.02): { loss: number; accuracy: number } {
-    const N = points.length;
-    if (N === 0) return { loss: 0, accuracy: 1 };
-    const gW = this.W.map((w) => new Float64Array(w.length));
-    const gb = this.b.map((b) => new Float64Array(b.length));
-    let loss = 0, correct = 0;
-    const z: Float64Array[] = SIZES.map((s) => new Float64Array(s));
-    const a: Float64Array[] = SIZES.map((s) => new Float64Array(s));
-    const d: Float64Array[] = SIZES.map((s) => new Float64Array(s));
-    for (const p of points) {
-      a[0]![0] = p.x;
-      a[0]![1] = p.y;
-      for (let l = 0; l < 3; l++) {
-        const nIn = SIZES[l]!, nOut = SIZES[l + 1]!, W = this.W[l]!, B = this.b[l]!;
-        for (let o = 0; o < nOut; o++) {
-          let s = B[o]!;
-          for (let i = 0; i < nIn; i++) s += W[o * nIn + i]! * a[l]![i]!;
-          z[l + 1]![o] = s;
-          a[l + 1]![o] = l < 2 ? this.#f(s) : s;
-        }
-      }
-      const z0 = z[3]![0]!, z1 = z[3]![1]!, m = Math.max(z0, z1);
-      const e0 = Math.exp(z0 - m), e1 = Math.exp(z1 - m);
-      const p1 = e1 / (e0 + e1);
-      loss -= Math.log(Math.max(1e-12, p.c === 1 ? p1 : 1 - p1));
-      if ((p1 > 0.5 ? 1 : 0) === p.c) correct++;
-      d[3]![0] = (1 - p1 - (p.c === 0 ? 1 : 0)) / N;
-      d[3]![1] = (p1 - (p.c === 1 ? 1 : 0)) / N;
-      for (let l = 2; l >= 0; l--) {
-        const nIn = SIZES[l]!, nOut = SIZES[l + 1]!, W = this.W[l]!, G = gW[l]!, GB = gb[l]!;
-        for (let o = 0; o < nOut; o++) {
-          const g = d[l + 1]![o]!;
-          GB[o] = GB[o]! + g;
-          for (let i = 0; i < nIn; i++) G[o * nIn + i] = G[o * nIn + i]! + g * a[l]![i]!;
-        }
-        if (l > 0) {
-          for (let i = 0; i < nIn; i++) {
-            let s = 0;
-            for (let o = 0; o < nOut; o++) s += W[o * nIn + i]! * d[l + 1]![o]!;
-            d[l]![i] = s * this.#df(z[l]![i]!, a[l]![i]!);
-          }
-        }
-      }
-    }
-    // Adam
-    this.#t++;
-    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    const c1 = 1 - b1 ** this.#t, c2 = 1 - b2 ** this.#t;
-    [...this.W, ...this.b].forEach((param, k) => {
-      const grad = [...gW, ...gb][k]!, m = this.#m[k]!, v = this.#v[k]!;
-      for (let i = 0; i < param.length; i++) {
-        const g = grad[i]!;
-        m[i] = b1 * m[i]! + (1 - b1) * g;
-        v[i] = b2 * v[i]! + (1 - b2) * g * g;
-        param[i] = param[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
-      }
-    });
-    return { loss: loss / N, accuracy: correct / N };
-  }
-
-  /** The simdnn model format: weights row-major [units][inputs], softmax on the output. */
-  spec(): ModelSpec {
-    return {
-      format: 'simdnn',
-      version: 1,
-      layers: [0, 1, 2].map((l) => ({
-        ...(l === 0 ? { inputs: SIZES[0] } : {}),
-        units: SIZES[l + 1]!,
-        activation: l < 2 ? this.hidden : 'softmax',
-        weights: Float32Array.from(this.W[l]!),
-        bias: Float32Array.from(this.b[l]!),
-      })),
-    };
-  }
+function network(nn: Runtime, hidden: Hidden, seed: number): Sequential {
+  const activation = hidden === 'leakyRelu' ? { name: 'leakyRelu', alpha: 0.1 } as const : hidden;
+  return nn.sequential({
+    format: 'simdnn',
+    version: 1,
+    layers: [
+      { inputs: SIZES[0], units: SIZES[1], activation },
+      { units: SIZES[2], activation },
+      { units: SIZES[3], activation: 'softmax' },
+    ],
+  }, { seed });
 }
 
 export function mountClassifier(root: HTMLElement, nn: Runtime): void {
   let points = preset('xor');
   let hidden: Hidden = 'relu';
-  let mlp = new Mlp(hidden, 1);
+  let seed = 1; // the first model is the same on every visit; ↻ draws a new seed
+  let model = network(nn, hidden, seed);
+  let options = training(hidden);
+  let modelSummary = model.summary();
   let stepsLeft = STEPS_PER_CHANGE;
   let totalSteps = 0;
   let current: 0 | 1 = 0;
-  let model: Sequential | undefined;
-  let stats = { loss: NaN, accuracy: NaN };
+  let stats: { loss: number; accuracy?: number } = { loss: NaN, accuracy: NaN };
   let inferMs = NaN;
+  let stepMs = NaN;
+  // The points as simdnn's training inputs: n rows of (x, y), and n class indices.
+  let xs = new Float32Array(0);
+  let labels = new Uint8Array(0);
+  let stale = true;
   const grid = Float32Array.from({ length: GRID * GRID * 2 }, (_, k) => {
     const i = k >> 1, gx = i % GRID, gy = Math.floor(i / GRID);
     return k % 2 === 0 ? -1 + (2 * (gx + 0.5)) / GRID : 1 - (2 * (gy + 0.5)) / GRID;
@@ -203,7 +127,7 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
     return { value, el: h('div', { class: 'kpi' }, value, h('div', { class: 'kpi-label', text: label })) };
   };
   const kInfer = kpi(`simdnn: ${(GRID * GRID).toLocaleString('en')} points`);
-  const kRate = kpi('points / second');
+  const kStep = kpi('simdnn: one training step');
   const kLoss = kpi('cross-entropy');
   const kAcc = kpi('train accuracy');
   const status = h('p', { class: 'small muted status-line' });
@@ -215,9 +139,9 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
     h('div', { class: 'field' }, h('span', { class: 'field-label', text: 'Data sets' }), h('div', { class: 'chips' }, ...presetButtons, clear)),
     h('div', { class: 'toolbar tight' },
       h('label', { class: 'field inline' }, h('span', { class: 'field-label', text: 'Hidden activation' }), act), reset),
-    h('div', { class: 'kpis' }, kInfer.el, kRate.el, kLoss.el, kAcc.el),
+    h('div', { class: 'kpis' }, kInfer.el, kStep.el, kLoss.el, kAcc.el),
     status,
-    h('details', {}, h('summary', { text: 'model.summary()' }), summary),
+    h('details', {}, h('summary', { text: 'model.summary(), nn.memory()' }), summary),
   );
   root.append(h('div', { class: 'classifier' }, board, side));
 
@@ -225,22 +149,50 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
     classButtons.forEach((b, c) => { b.classList.toggle('on', c === current); b.setAttribute('aria-pressed', String(c === current)); });
   }
 
+  /** Points changed: a new data set, a click or clear. `reinit` also replaces the model by a new,
+   *  untrained one (new seed or activation), disposing the old one and its optimizer state. */
   function restart(reinit: boolean): void {
-    if (reinit) mlp = new Mlp(hidden, 1 + Math.floor(Math.random() * 1e6));
-    if (reinit) totalSteps = 0;
+    stale = true;
+    if (reinit) {
+      const old = model;
+      seed = 1 + Math.floor(Math.random() * 1e6);
+      model = network(nn, hidden, seed);
+      options = training(hidden);
+      modelSummary = model.summary();
+      old.dispose();
+      totalSteps = 0;
+      stepMs = NaN;
+    }
     stepsLeft = STEPS_PER_CHANGE;
     kick();
   }
 
-  // ----- simdnn inference over the plane, then paint
+  function trainingData(): void {
+    if (!stale) return;
+    xs = Float32Array.from(points.flatMap((p) => [p.x, p.y]));
+    labels = Uint8Array.from(points, (p) => p.c);
+    stale = false;
+  }
+
+  // ----- simdnn: train a few full-batch steps, then predict the plane
+  function train(): void {
+    const n = points.length;
+    if (n > 0 && stepsLeft > 0) {
+      const t0 = performance.now();
+      let steps = 0;
+      for (; steps < STEPS_PER_FRAME && stepsLeft > 0; steps++, stepsLeft--, totalSteps++) model.trainStep(xs, labels, n, options);
+      const dt = (performance.now() - t0) / steps;
+      stepMs = Number.isFinite(stepMs) ? stepMs * 0.8 + dt * 0.2 : dt;
+    }
+    // The loss and accuracy of the weights now (trainStep returns each step's loss before its update).
+    stats = n > 0 ? model.evaluate(xs, labels, { loss: options.loss, batchSize: n }) : { loss: NaN, accuracy: NaN };
+  }
+
   function infer(): void {
-    model?.dispose();
-    model = nn.sequential(mlp.spec());
     const t0 = performance.now();
     model.predictInto(grid, probs, GRID * GRID);
     const dt = performance.now() - t0;
     inferMs = Number.isFinite(inferMs) ? inferMs * 0.8 + dt * 0.2 : dt;
-    summary.textContent = model.summary();
   }
 
   let size = 400;
@@ -336,22 +288,22 @@ export function mountClassifier(root: HTMLElement, nn: Runtime): void {
 
   function report(): void {
     kInfer.value.textContent = Number.isFinite(inferMs) ? fmtMs(Math.max(inferMs, 0.001)) : '–';
-    kRate.value.textContent = Number.isFinite(inferMs) && inferMs > 0
-      ? `${((GRID * GRID) / (inferMs / 1000) / 1e6).toFixed(1)} M` : '–';
+    kStep.value.textContent = Number.isFinite(stepMs) ? fmtMs(Math.max(stepMs, 0.001)) : '–';
     kLoss.value.textContent = Number.isFinite(stats.loss) && points.length
       ? stats.loss >= 0.001 ? stats.loss.toFixed(3) : stats.loss.toExponential(1) : '–';
-    kAcc.value.textContent = Number.isFinite(stats.accuracy) && points.length ? `${Math.round(stats.accuracy * 100)}%` : '–';
+    kAcc.value.textContent = stats.accuracy !== undefined && Number.isFinite(stats.accuracy) && points.length ? `${Math.round(stats.accuracy * 100)}%` : '–';
     const counts = [0, 1].map((c) => points.filter((p) => p.c === c).length);
-    status.textContent = `${counts[0]} A · ${counts[1]} B points · ${totalSteps} gradient steps` +
+    status.textContent = `${counts[0]} A · ${counts[1]} B points · ${totalSteps} training steps (seed ${seed}, Adam at ${options.optimizer.learningRate})` +
       (stepsLeft > 0 && points.length ? ' · training…' : ' · idle');
+    const mem = nn.memory();
+    summary.textContent = `${modelSummary}\n\nnn.memory(): ${mem.objects} live objects, ${(mem.bytes / 1024).toFixed(1)} KiB`;
   }
 
   let frame = 0;
   function tick(): void {
     frame = 0;
-    if (points.length && stepsLeft > 0) {
-      for (let i = 0; i < STEPS_PER_FRAME && stepsLeft > 0; i++, stepsLeft--, totalSteps++) stats = mlp.step(points);
-    }
+    trainingData();
+    train();
     infer();
     paint();
     report();
