@@ -4,8 +4,9 @@
 // dense layer, a batch of 30,000 rows through the small model (its own buffers grow), and a softmax
 // over one row of 2²¹ floats (the staging buffer grows to 8 MiB). After each, the model and the
 // staging buffer made before the growth must still give the same bits: a view kept on the detached
-// buffer would read zeros. Then a runtime capped by maximumMemory rejects a layer with OUT_OF_MEMORY
-// and keeps working, dispose() returns the bytes, and nn.dispose() ends the runtime.
+// buffer would read zeros. Then a runtime capped by maximumMemory rejects a layer and a batch with
+// OUT_OF_MEMORY and keeps working, 1,000 create/predict/dispose cycles leave nn.memory() unchanged,
+// dispose() returns the bytes, and nn.dispose() ends the runtime.
 //
 // Results are JSON: `outputs` (float32 bit patterns; large outputs sampled by rows), `digests`
 // (a hash of each large output's every bit, for the bit-exact comparison), `checks` (invariants the
@@ -122,9 +123,20 @@ export async function runMemory(simdnn, options = {}) {
   const errors = {
     'an 8 MiB layer past maximumMemory: 4 MiB': errorOf(simdnn.SimdnnError, () => capped.dense({ inputs: K, units: N, weights })),
   };
+  errors['a batch of 100000 past maximumMemory: 4 MiB'] = errorOf(simdnn.SimdnnError, () => small.predict(modelInput(100_000), 100_000));
   outputs['capped runtime: model, batch 3, after OUT_OF_MEMORY'] = bits(small.predict(input, 3));
   checks['capped runtime: nn.memory() stays within maximumMemory'] = capped.memory().heapBytes <= 4 * MiB && capped.memory().maximumBytes === 4 * MiB;
   capped.dispose();
+
+  // Create/predict/dispose cycles leave nn.memory() where they found it: nothing leaks, and the
+  // freed blocks are reused (the heap does not grow).
+  const start = JSON.stringify(nn.memory());
+  for (let i = 0; i < 1000; i++) {
+    const m = nn.sequential(modelSpec());
+    m.predict(modelInput(1 + (i % 7)), 1 + (i % 7));
+    m.dispose();
+  }
+  checks['1,000 create/predict/dispose cycles return nn.memory() to where it was'] = JSON.stringify(nn.memory()) === start;
 
   big.dispose();
   model.dispose();
