@@ -1,5 +1,5 @@
-// Runs simdnn's conformance smoke set (smoke.mjs) in every JavaScript engine it supports besides Node
-// and Chromium, and compares each result with Node's on the same inputs:
+// Runs simdnn's engine tests in every JavaScript engine it supports besides Node and Chromium, and
+// compares each result with Node's on the same inputs:
 //
 //   Deno, Bun, Cloudflare workerd  from their npm packages (test/engines/package.json, installed into
 //                                  test/engines/node_modules on first use: npm ci here)
@@ -7,6 +7,20 @@
 //                                  puppeteer-core (no browser download)
 //   WebKit (JavaScriptCore)        Debian's WebKitGTK MiniBrowser through WebKitWebDriver, under
 //                                  xvfb-run (packages webkit2gtk-driver, xvfb)
+//
+// What each runs (cases.mjs names them):
+//   the smoke set (smoke.mjs)      every activation, a dense + softmax model, softmax and logSoftmax
+//                                  over rows, six error cases
+//   memory growth (memory.mjs)     an 8 MiB layer, a 30,000-row batch and a 2²¹-float softmax row force
+//                                  WebAssembly.Memory.grow; the model and staging buffer made before
+//                                  must give the same bits after; nn.memory() must report the same
+//                                  sizes as in Node at every step; OUT_OF_MEMORY past maximumMemory
+//   browsers only (browsers.mjs)   both again inside module Web Workers (web-worker.mjs), a
+//                                  Float32Array transferred to a worker and the result transferred
+//                                  back, and the demo page with its benchmark worker, without console
+//                                  errors. Firefox: baseline, relaxed and 'auto' (relaxed) binaries;
+//                                  WebKit: baseline and 'auto' (baseline), and simd: 'relaxed' rejects
+//                                  with NO_SIMD.
 //
 // The baseline binary must give Node's results bit for bit. Where the relaxed binary runs (simd:
 // 'auto' on an engine with relaxed SIMD), results may differ in the last bits, as relaxed SIMD allows
@@ -154,12 +168,13 @@ function compare(actual, expected, exact) {
 /**
  * Check one engine's results: `baseline` bit-exact against Node's baseline; `auto` chose
  * `autoBinary` and matches Node's result for that binary (exactly for baseline, within the
- * tolerance for relaxed).
+ * tolerance for relaxed). `memory:<mode>` results go to checkMemory.
  */
 function checkResults(engine, results, expected, { autoBinary }) {
   for (const [mode, r] of Object.entries(results)) {
     if (mode === 'relaxed-error' || mode === 'no-wasm-option') continue;
-    if (r.error) { check(false, `${engine} simd: '${mode}'`, r.error); continue; }
+    if (mode.startsWith('memory:')) { checkMemory(engine, mode.slice('memory:'.length), r, expected, { autoBinary }); continue; }
+    if (!r || r.error) { check(false, `${engine} simd: '${mode}'`, r?.error ?? 'no result'); continue; }
     const binary = r.binary;
     const want = mode === 'auto' ? autoBinary : mode;
     if (!check(binary === want, `${engine} simd: '${mode}' loads the ${want} binary`, binary === want ? '' : `it loaded ${binary}`)) continue;
@@ -168,6 +183,66 @@ function checkResults(engine, results, expected, { autoBinary }) {
     const how = exact ? 'bit for bit' : `within ${RELATIVE_TOLERANCE} × max|value| (${identical ? 'in fact bit-identical' : `last bits differ in ${differing.length} of them (${differing.join(', ')}): at most ${worst.toExponential(1)} × max|value|`})`;
     check(problems.length === 0, `${engine} simd: '${mode}' (${binary}): ${Object.keys(r.outputs).length} outputs and ${Object.keys(r.errors).length} errors equal Node's ${how}`, problems.slice(0, 3).join('; '));
   }
+}
+
+const mib = (bytes) => (bytes < 2 ** 20 ? `${bytes / 1024} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+/**
+ * One engine's memory-growth result (memory.mjs) on createRuntime({ simd: mode }): it loads the
+ * expected binary; its outputs (large ones sampled) and errors equal Node's, bit for bit on the
+ * baseline binary, where the digests of the large outputs must match too (every bit), within the
+ * tolerance on relaxed; every invariant it checked itself holds; and nn.memory() reported the same
+ * objects, bytes and heap size as in Node after every step (the arena's growth is deterministic).
+ */
+function checkMemory(engine, mode, r, expected, { autoBinary }) {
+  const label = `${engine} memory growth (simd: '${mode}')`;
+  if (!r || r.error) return check(false, `${label} runs`, r?.error ?? 'no result');
+  const want = mode === 'auto' ? autoBinary : mode;
+  if (!check(r.binary === want, `${label} loads the ${want} binary`, `it loaded ${r.binary}`)) return;
+  const e = expected[`memory:${r.binary}`];
+  const exact = r.binary === 'baseline';
+  const { problems, identical, worst, differing } = compare(r, e, exact);
+  const digestsDiffer = Object.keys(e.digests).filter((k) => r.digests?.[k] !== e.digests[k]);
+  if (exact && digestsDiffer.length) problems.push(`the digest of every bit of ${digestsDiffer.join(', ')} differs from Node's`);
+  // On relaxed, the large outputs are compared as sampled; their digests only tell whether every bit agrees.
+  const differ = [...differing, ...digestsDiffer.map((k) => `every bit of ${k}`)];
+  const how = exact
+    ? `bit for bit (and the digests of every bit of the ${Object.keys(e.digests).length} large ones)`
+    : `within ${RELATIVE_TOLERANCE} × max|value| (${differ.length === 0 ? 'in fact bit-identical, the digests of the large ones too' : `last bits differ in ${differ.join('; ')}: at most ${worst.toExponential(1)} × max|value| of the compared values`})`;
+  check(problems.length === 0, `${label}: ${Object.keys(r.outputs).length} outputs before, during and after growth and ${Object.keys(r.errors).length} errors equal Node's ${how}`, problems.slice(0, 3).join('; '));
+  const names = Object.keys(e.checks);
+  const failing = names.filter((k) => r.checks?.[k] !== true);
+  check(failing.length === 0, `${label}: its ${names.length} invariants hold (the model made before growth gives the same bits after it, …)`, `false: ${failing.join('; ')}`);
+  const heap = r.memory.map((m) => m.heapBytes);
+  const step = r.memory.findIndex((m, i) => JSON.stringify(m) !== JSON.stringify(e.memory[i]));
+  check(r.memory.length === e.memory.length && step < 0,
+    `${label}: nn.memory() after each of ${r.memory.length} steps equals Node's (heap ${mib(heap[0])} → ${mib(Math.max(...heap))}, ${Math.max(...r.memory.map((m) => m.objects))} objects at most, 0 after dispose)`,
+    step < 0 ? `${r.memory.length} steps, Node has ${e.memory.length}` : `after "${r.memory[step].step}": ${JSON.stringify(r.memory[step])}, Node: ${JSON.stringify(e.memory[step])}`);
+}
+
+/**
+ * A module Web Worker's results (page.html ?worker=<simd>): the smoke set and the memory growth
+ * inside the worker, and the round trip of a transferred Float32Array.
+ */
+function checkWorker(engine, simd, r, expected, { autoBinary }) {
+  const label = `${engine} Web Worker (simd: '${simd}')`;
+  if (!r || r.error) return check(false, `${label}: a module worker imports dist/index.js and runs`, r?.error ?? 'no result');
+  checkResults(`${engine} Web Worker`, { [simd]: r.smoke, [`memory:${simd}`]: r.memory }, expected, { autoBinary });
+  const t = r.transfer;
+  const want = simd === 'auto' ? autoBinary : simd;
+  if (!check(t.binary === want, `${label}: init({ simd: '${simd}' }) in the worker loads the ${want} binary`, `it loaded ${t.binary}`)) return;
+  check(t.bytesBefore === 17 * 3 * 4 && t.detachedAfter && t.received.isFloat32Array && t.received.length === 17 * 3,
+    `${label}: a Float32Array the page transfers arrives whole (51 floats) and is detached in the page`, JSON.stringify({ ...t, y: undefined }));
+  const name = 'model 17-9-5 dense relu softmax, batch 3';
+  const exact = t.binary === 'baseline';
+  const { problems } = compare({ outputs: { [name]: t.y }, errors: {} }, { outputs: { [name]: expected[t.binary].outputs[name] }, errors: {} }, exact);
+  check(t.yIsFloat32Array && t.yOwnsItsBuffer && problems.length === 0,
+    `${label}: the prediction on it, transferred back, equals Node's ${exact ? 'bit for bit' : `within ${RELATIVE_TOLERANCE} × max|value|`}`,
+    problems[0] ?? JSON.stringify({ yIsFloat32Array: t.yIsFloat32Array, yOwnsItsBuffer: t.yOwnsItsBuffer }));
+  const se = r.shapeError;
+  const ee = expected[t.binary].errors['predict with 16 features'];
+  check(se.type === 'error' && se.code === ee.code && se.isSimdnnError === ee.isSimdnnError && se.message === ee.message,
+    `${label}: a SimdnnError in the worker crosses back as data with Node's code (${ee.code}) and message`, JSON.stringify(se));
 }
 
 // ---------------------------------------------------------------- engines
@@ -196,7 +271,7 @@ async function startupOf(name, cmd, args) {
 engine('deno', async (expected) => {
   const bin = denoBin();
   versions.deno = (await run(bin, ['--version'])).split('\n')[0];
-  const out = lastJsonLine(await run(bin, ['run', '--allow-read', 'cli.mjs', 'baseline', 'auto']));
+  const out = lastJsonLine(await run(bin, ['run', '--allow-read', 'cli.mjs', 'baseline', 'auto', 'memory:baseline', 'memory:auto']));
   checkResults('deno', out.results, expected, { autoBinary: 'relaxed' });
   // Without --allow-read, Deno's permission error reaches the caller inside WASM_LOAD_FAILED.
   const denied = lastJsonLine(await run(bin, ['run', '--no-prompt', 'cli.mjs', 'relaxed-error'])).results['relaxed-error'];
@@ -207,7 +282,7 @@ engine('deno', async (expected) => {
 engine('bun', async (expected) => {
   const bin = bunBin();
   versions.bun = `bun ${(await run(bin, ['--version'])).trim()}`;
-  const out = lastJsonLine(await run(bin, ['cli.mjs', 'baseline', 'auto']));
+  const out = lastJsonLine(await run(bin, ['cli.mjs', 'baseline', 'auto', 'memory:baseline', 'memory:auto']));
   checkResults('bun', out.results, expected, { autoBinary: 'relaxed' });
   await startupOf('bun', bin, ['startup-cli.mjs']);
 });
@@ -245,7 +320,7 @@ engine('workerd', async (expected) => {
   const { child, base, body } = await startWorkerd();
   try {
     check(body.binary === 'relaxed' && typeof body.y === 'number', 'workerd serves on 127.0.0.1 and init({ wasm }) with wasm module bindings runs a model', JSON.stringify(body));
-    const res = await fetch(`${base}/smoke?simd=baseline&simd=auto`);
+    const res = await fetch(`${base}/smoke?simd=baseline&simd=auto&simd=memory:baseline&simd=memory:auto`);
     const out = await res.json();
     if (!check(res.ok, 'workerd /smoke answers 200', out.error ?? '')) return;
     checkResults('workerd', out.results, expected, { autoBinary: 'relaxed' });
@@ -268,12 +343,12 @@ const browsers = await import('./browsers.mjs').catch((err) => ({ loadError: err
 
 engine('firefox', async (expected) => {
   if (browsers.loadError) throw browsers.loadError;
-  await browsers.firefox({ check, checkResults, expected, versions });
+  await browsers.firefox({ check, checkResults, checkWorker, expected, versions });
 });
 
 engine('webkit', async (expected) => {
   if (browsers.loadError) throw browsers.loadError;
-  await browsers.webkit({ check, checkResults, expected, versions });
+  await browsers.webkit({ check, checkResults, checkWorker, expected, versions });
 });
 
 // ---------------------------------------------------------------- main
@@ -311,10 +386,15 @@ if (process.argv.includes('--startup-json')) {
 
 // Node's results on the same inputs: the expected values (Node 20 needs the flag for relaxed SIMD).
 console.log('\n--- node (expected results)');
-const nodeOut = lastJsonLine(await run(process.execPath, ['--experimental-wasm-relaxed-simd', 'cli.mjs', 'baseline', 'relaxed']));
+const nodeOut = lastJsonLine(await run(process.execPath, ['--experimental-wasm-relaxed-simd', 'cli.mjs', 'baseline', 'relaxed', 'memory:baseline', 'memory:relaxed']));
 const expected = nodeOut.results;
 versions.node = `node ${process.versions.node}`;
 check(expected.baseline.binary === 'baseline' && expected.relaxed.binary === 'relaxed', 'node computes the expected results on both binaries');
+for (const simd of ['baseline', 'relaxed']) {
+  const m = expected[`memory:${simd}`];
+  const failing = Object.entries(m.checks).filter(([, ok]) => !ok).map(([k]) => k);
+  check(m.binary === simd && failing.length === 0, `node memory growth (${simd}): its ${Object.keys(m.checks).length} invariants hold; heap ${mib(m.memory[0].heapBytes)} → ${mib(m.memory.at(-1).heapBytes)}`, `false: ${failing.join('; ')}`);
+}
 await startupOf('node', process.execPath, ['startup-cli.mjs']);
 {
   // The comparison itself: one flipped last bit fails the exact check and passes the tolerance;

@@ -25,6 +25,11 @@ export function modelSpec() {
   };
 }
 
+/** `batch` input rows of 17 features for modelSpec(): smooth values in [-3, 3]. */
+export function modelInput(batch) {
+  return Float32Array.from({ length: 17 * batch }, (_, i) => Math.sin(i * 0.7) * 3);
+}
+
 /** Parameters for activations that need them (prelu) and a few non-default variants. */
 const PARAMS = { prelu: { slope: 0.25 } };
 const VARIANTS = [
@@ -32,9 +37,9 @@ const VARIANTS = [
   ['clip', { min: -1.5, max: 2.5 }], ['softplus', { beta: 2 }], ['hardSigmoid', { alpha: 0.25, beta: 0.5 }],
 ];
 
-const bits = (f32) => Array.from(new Uint32Array(f32.buffer, f32.byteOffset, f32.length));
+export const bits = (f32) => Array.from(new Uint32Array(f32.buffer, f32.byteOffset, f32.length));
 
-function errorOf(SimdnnError, fn) {
+export function errorOf(SimdnnError, fn) {
   try {
     fn();
     return { code: 'NO_ERROR' };
@@ -57,7 +62,7 @@ export async function runSmoke(simdnn, options = {}) {
 
   const model = nn.sequential(modelSpec());
   const batch = 3;
-  const input = Float32Array.from({ length: 17 * batch }, (_, i) => Math.sin(i * 0.7) * 3);
+  const input = modelInput(batch);
   outputs['model 17-9-5 dense relu softmax, batch 3'] = bits(model.predict(input, batch));
   const into = new Float32Array(5);
   model.predictInto(Array.from(input.subarray(17, 34)), into, 1);

@@ -4,7 +4,8 @@
 import * as simdnn from 'simdnn';
 import simdWasm from './simdnn-simd.wasm';
 import relaxedWasm from './simdnn-relaxed.wasm';
-import { initError, runSmoke } from './smoke.mjs';
+import { runCase } from './cases.mjs';
+import { initError } from './smoke.mjs';
 import { firstInference } from './startup.mjs';
 
 const wasm = { baseline: simdWasm, relaxed: relaxedWasm };
@@ -19,7 +20,7 @@ export default {
       }
       if (url.pathname === '/smoke') {
         const results = {};
-        for (const simd of url.searchParams.getAll('simd')) results[simd] = await runSmoke(simdnn, { simd, wasm });
+        for (const name of url.searchParams.getAll('simd')) results[name] = await runCase(simdnn, name, { wasm });
         // Without init({ wasm }): what a worker that forgot the binding gets.
         results['no-wasm-option'] = await initError(simdnn, { simd: 'baseline' });
         return Response.json({ engine: `workerd ${navigator.userAgent}`, results });

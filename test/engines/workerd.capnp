@@ -2,7 +2,7 @@
 # `simdnn`, and both binaries as wasm modules. Serve it on loopback only:
 #   workerd serve test/engines/workerd.capnp --socket-addr http=127.0.0.1:8787
 # node_modules/simdnn is the checkout (run.mjs links it), as in an app that installed simdnn; the
-# last two modules are the tests'.
+# last four modules are the tests'.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -16,6 +16,8 @@ const worker :Workerd.Worker = (
     (name = "simdnn", esModule = embed "node_modules/simdnn/dist/index.js"),
     (name = "simdnn-simd.wasm", wasm = embed "node_modules/simdnn/build/simdnn-simd.wasm"),
     (name = "simdnn-relaxed.wasm", wasm = embed "node_modules/simdnn/build/simdnn-relaxed.wasm"),
+    (name = "cases.mjs", esModule = embed "cases.mjs"),
+    (name = "memory.mjs", esModule = embed "memory.mjs"),
     (name = "smoke.mjs", esModule = embed "smoke.mjs"),
     (name = "startup.mjs", esModule = embed "startup.mjs"),
   ],
