@@ -16,7 +16,8 @@
 //   caught by test/train.test.ts, which calls this for every kind of ACTIVATION_KINDS.
 // prelu_backward_f32(dx, dslope, dy, x, slope, n, period): dx[i] = x[i] > 0 ? dy[i] : slope[i % period]·dy[i],
 //   and, when dslope ≠ 0, dslope[j] += Σ_rows (x ≤ 0 ? dy·x : 0) for each unit j < period (the slopes'
-//   gradient, accumulated row by row; the trainer does not use it yet). dx may equal dy.
+//   gradient, accumulated row by row in float32). period = 1: one shared slope, dslope[0] += the sum
+//   over all n elements (four lane sums, added at the end). dx may equal dy.
 // prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
@@ -466,9 +467,31 @@ export function activation_backward_f32(kind: i32, dx: usize, dy: usize, x: usiz
   }
 }
 
-/** Input gradient of PReLU with a per-unit slope vector broadcast along the leading axes. */
+/** Input and slope gradients of PReLU with a per-unit slope vector broadcast along the leading
+ *  axes (see the file header). period = 1 is one slope shared by every element: a flat loop with
+ *  the slope in a register and the slope gradient summed in one vector (lanes added at the end). */
 export function prelu_backward_f32(dx: usize, dslope: usize, dy: usize, x: usize, slope: usize, n: i32, period: i32): void {
   if (period <= 0) return;
+  if (period == 1) {
+    const zero = splat(0.0);
+    const s = v128.load32_splat(slope);
+    let acc = zero;
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      const g = v128.load(dy + o);
+      const xv = v128.load(x + o);
+      const pos = f32x4.gt(xv, zero);
+      // lanes past n: zeroed, so the padding never reaches the sum
+      const live = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n - i));
+      acc = f32x4.add(acc, v128.and(v128.andnot(f32x4.mul(g, xv), pos), live));
+      storeFirst(dx + o, v128.bitselect(g, f32x4.mul(g, s), pos), n - i);
+    }
+    if (dslope != 0) {
+      const sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      store<f32>(dslope, load<f32>(dslope) + sum);
+    }
+    return;
+  }
   const rows = n / period;
   const zero = splat(0.0);
   for (let r = 0; r < rows; r++) {

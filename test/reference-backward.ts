@@ -312,6 +312,8 @@ export interface RefModelResult {
   loss: number;
   output: Float64Array;
   grads: Array<{ w: Float64Array; b: Float64Array }>;
+  /** Per layer: the mean gradient of its prelu slopes (as many as it has), or undefined. */
+  slopes: Array<Float64Array | undefined>;
 }
 
 /** Forward, loss and mean parameter gradients of a model over B rows. Targets: class indices
@@ -361,11 +363,20 @@ export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targ
         : loss === 'mse' ? refMse(input, targets) : refMae(input, targets);
   let g = ref.grad;
   const grads: Array<{ w: Float64Array; b: Float64Array }> = [];
+  const slopes: Array<Float64Array | undefined> = layers.map(() => undefined);
   for (let i = layers.length - 1; i >= 0; i--) {
     const l = layers[i]!;
     if (!(i === layers.length - 1 && fused)) {
       if (SOFTMAX.has(l.act.name)) throw new Error('reference: softmax inside the model');
       const z = zs[i]!;
+      if (l.act.name === 'prelu') {
+        // ∂(slope·x)/∂slope = x where x ≤ 0 (x where the slope is used), summed over rows (and over
+        // units for one shared slope)
+        const P = l.act.p!.slope!.length;
+        const ds = new Float64Array(P);
+        g.forEach((v, j) => { if (!(z[j]! > 0)) ds[(j % l.N) % P]! += v * z[j]!; });
+        slopes[i] = ds;
+      }
       g = g.map((v, j) => v * refActivationDeriv(l.act, z[j]!, j % l.N));
     }
     if (l.type === 'dense') {
@@ -375,5 +386,5 @@ export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targ
       g = r.dx;
     }
   }
-  return { loss: ref.loss, output: a, grads };
+  return { loss: ref.loss, output: a, grads, slopes };
 }

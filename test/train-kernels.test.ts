@@ -655,6 +655,26 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
     }
   });
 
+  it('prelu_backward_f32 with one shared slope (period 1): the flat loop sums every element once, never the padding past n', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 17, 33, 1023]) {
+      heap.reset();
+      const x = rand(n, n + 200, -1, 1);
+      const dy = rand(n, n + 201, -2, 2);
+      // garbage past n in both inputs: a sum that read the padding lanes would change
+      const X = heap.put(Float32Array.from([...x, -1e6, -2e6, -3e6]), 4);
+      const DY = heap.put(Float32Array.from([...dy, 1e6, 2e6, 3e6]), 8);
+      const S = heap.put(Float32Array.of(0.3), 0);
+      const DS = heap.put(Float32Array.of(0.5), 0);
+      const DX = heap.alloc(n, 12);
+      k.prelu_backward_f32(DX, DS, DY, X, S, n, 1);
+      heap.checkGuards();
+      expectClose(heap.read(DX, n), Array.from(refPreluBackward(dy, x, [Math.fround(0.3)]), (v) => Math.fround(v)), () => 1e-30, `n ${n}`);
+      let ref = 0.5;
+      for (let i = 0; i < n; i++) if (!(x[i]! > 0)) ref += dy[i]! * x[i]!;
+      expectClose(heap.read(DS, 1), [ref], () => 4e-7 * (Math.sqrt(n) + 2), `dslope n ${n}`);
+    }
+  });
+
   it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere; dslope += Σ dy·x where x ≤ 0; every period, in place', () => {
     for (const period of [1, 3, 4, 5, 8, 9]) {
       for (const rows of [1, 2, 5]) {
