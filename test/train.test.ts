@@ -4,6 +4,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Sequential } from '../src/node.js';
 import { IN_BROWSER, runtime, SIMD } from './runtime.js';
 import { rand } from './reference.js';
+import { ACTIVATION_NAMES } from '../src/activations.js';
+import { ELEMENTWISE_ACTIVATIONS } from '../src/activation-table.js';
 import { refModel, type RefActivation, type RefLayer, type RefLoss } from './reference-backward.js';
 
 let nn: Runtime;
@@ -118,6 +120,11 @@ function checkCase(c: Case): void {
 }
 
 describe(`model.gradients against the float64 model (${SIMD} binary)`, () => {
+  it('HIDDEN covers every elementwise activation of the list (assembly/activations.json)', () => {
+    const covered = new Set(HIDDEN.map((h) => h.ref.name));
+    expect(ACTIVATION_NAMES.filter((n) => ELEMENTWISE_ACTIVATIONS.has(n) && !covered.has(n))).toEqual([]);
+  });
+
   it('every hidden activation, with mse, batch 1 and odd batches, awkward sizes', () => {
     let seed = 100;
     for (const hidden of HIDDEN) {
