@@ -12,6 +12,7 @@ export {
   softmax_cross_entropy_f32, softmax_cross_entropy_probs_f32, sigmoid_binary_cross_entropy_f32, mse_f32, mae_f32,
 } from './loss';
 export { sgd_f32, adam_f32, adamw_f32, rmsprop_f32, sum_squares_f32, scale_f32 } from './optim';
+export { dropout_f32 } from './dropout';
 
 /** First byte the TypeScript arena may use (everything below holds static data). */
 export function heap_base(): usize {

@@ -9,6 +9,7 @@ import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
+import { TRAIN_STEP_STREAM } from './train/dropout.js';
 import { Trainer, paramLayout, type LayerWeights, type TrainLayer } from './train/trainer.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
@@ -653,7 +654,7 @@ export class Sequential extends Resource {
   get outputs(): number { return this.#outputs; }
   /** Per-layer description (frozen). */
   get layers(): ReadonlyArray<LayerInfo> { return this.#info(); }
-  /** Trainable parameter count (weights + biases). */
+  /** Trainable parameter count (weights, biases and prelu slopes; a batchNorm's 2 per feature). */
   get parameterCount(): number { return this.#parameterCount; }
 
   static {
@@ -1011,6 +1012,8 @@ export class Sequential extends Resource {
     return (this.#seed ??= freshSeed());
   }
   #fits = 0;
+  /** trainStep calls that drew dropout masks (their step numbers). */
+  #trainSteps = 0;
   #trainer: Trainer | undefined;
   #fitting = false;
   #order: Uint32Array = new Uint32Array(0);
@@ -1022,20 +1025,21 @@ export class Sequential extends Resource {
     if (!this.#trainer) {
       const layers: TrainLayer[] = [];
       this.#layers.forEach((l, i) => {
-        // Flatten is the identity here; dropout and a standalone batchNorm behave differently in
-        // training (random masks, batch statistics), which the trainer does not do yet.
+        // Flatten is the identity here; dropout drops while training (inverted dropout, masks
+        // seeded from the model's seed) and copies in evaluate and gradients. A standalone
+        // batchNorm would need batch statistics, which the trainer does not compute.
         if (l.type === 'flatten') return;
-        if (l.type !== 'dense' && l.type !== 'activation') {
+        if (l.type !== 'dense' && l.type !== 'activation' && l.type !== 'dropout') {
           throw new SimdnnError(
             'UNSUPPORTED_MODEL',
-            `model: layer ${i} (${printable(l.name)}) is a ${l.type} layer; training supports dense, activation and flatten ` +
-              `layers (a batchNorm right after a dense layer is folded into it and trains as part of it)`,
+            `model: layer ${i} (${printable(l.name)}) is a ${l.type} layer; training supports dense, activation, dropout and ` +
+              `flatten layers (a batchNorm right after a dense layer is folded into it and trains as part of it)`,
           );
         }
         const b = this.#built[i]!;
         layers.push({
           type: l.type, index: i, name: l.name, K: l.inputs, N: l.units,
-          packed: b.packed, act: b.act, slope: b.slope, slopes: b.slopes, descA: b.descA,
+          packed: b.packed, act: b.act, slope: b.slope, slopes: b.slopes, descA: b.descA, rate: b.rate ?? 0,
         });
       });
       this.#trainer = new Trainer(this.#ctx, { own: (f) => this.own(f), disown: (p) => this.disown(p) }, layers, this.#inputs, this.#outputs);
@@ -1074,7 +1078,9 @@ export class Sequential extends Resource {
       tr.reserve(b);
       tr.load(input, t, this.#identity(b), 0, b);
       this.#slopesMoved ||= this.#built.some((l) => l.slopes);
-      return tr.step(head, b, o.optimizer, o.clipNorm);
+      // Dropout masks: a stream of the model's seed, one step per trainStep call (fit has its own).
+      const masks = tr.dropout ? { base: this.#seedValue() ^ TRAIN_STEP_STREAM, step: this.#trainSteps++ } : undefined;
+      return tr.step(head, b, o.optimizer, o.clipNorm, masks);
     } finally {
       this.leave();
     }
@@ -1196,6 +1202,7 @@ export class Sequential extends Resource {
     const aborted = () => { if (signal?.aborted) throw signal.reason ?? new SimdnnError('INVALID_ARGUMENT', 'model.fit: aborted'); };
     let lastYield = now();
     let stop = false;
+    let steps = 0;
     for (let epoch = 0; epoch < run.epochs && !stop; epoch++) {
       if (run.shuffle) shuffle(order, rng);
       let sum = 0;
@@ -1209,7 +1216,9 @@ export class Sequential extends Resource {
         try {
           const tr = this.#trainer!;
           tr.load(x!, t!, order, from, B);
-          l = tr.step(head!, B, run.optimizer, run.clipNorm);
+          // Dropout masks: from fit's seed (the model's seed and fit count, or options.seed), one
+          // step per batch, so a seeded fit is reproducible.
+          l = tr.step(head!, B, run.optimizer, run.clipNorm, tr.dropout ? { base: run.seed, step: steps++ } : undefined);
           if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
         } finally {
           this.leave();

@@ -183,6 +183,17 @@ export function scale(ctx: Ctx, out: number, inp: number, s: number, n: number):
   ctx.k.scale_f32(out, inp, s, n);
 }
 
+/** Inverted dropout of n floats (out may equal inp): out = inp·mask(seed), the mask kept where the
+ *  element's hash ≥ threshold, scaled by `scale` (assembly/dropout.ts). */
+export function dropout(ctx: Ctx, out: number, inp: number, n: number, seed: number, threshold: number, scale: number): void {
+  ctx.k.dropout_f32(out, inp, n, seed | 0, threshold | 0, scale);
+}
+
+/** Copy n floats from byte offset src to dst (the ranges may overlap). */
+export function copy(ctx: Ctx, dst: number, src: number, n: number): void {
+  if (n > 0 && dst !== src) ctx.arena.f32().copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + n);
+}
+
 /** Copy one float from byte offset src to dst. */
 export function copyFloat(ctx: Ctx, dst: number, src: number): void {
   const heap = ctx.arena.f32();

@@ -8,7 +8,7 @@ import { rand, refActivation } from './reference.js';
 import { ACTIVATION_KINDS } from '../src/activations.js';
 import { ELEMENTWISE_ACTIVATIONS } from '../src/activation-table.js';
 import {
-  pack, packedFloats, packedIndex, refActivationDerivative, refAdamStep, refPreluBackward, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
+  pack, packedFloats, packedIndex, refActivationDerivative, refDropoutMask, refAdamStep, refPreluBackward, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
   refSigmoidBce, refSoftmaxCrossEntropy, refSoftmaxCrossEntropyProbs, unpack,
   type AdamOptions, type DerivParams, type LossRef, type RmspropOptions, type SgdOptions,
 } from './reference-backward.js';
@@ -706,6 +706,71 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
         heap.checkGuards();
         expect(heap.read(DY, n)).toEqual(heap.read(DX, n));
       }
+    }
+  });
+});
+
+describe(`dropout_f32 (${SIMD} binary)`, () => {
+  const args = (rate: number) => ({ threshold: Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32)), scale: Math.fround(1 / (1 - rate)) });
+
+  it('out = inp·mask with the mask of the float64 reference, exactly: sizes, misaligned, in place, nothing past n written', () => {
+    for (const rate of [0, 0.1, 0.5, 0.9]) {
+      for (const seed of [0, 1, 0xdeadbeef, 0xffffffff]) {
+        for (const n of [...SIZES, 1023]) {
+          heap.reset();
+          const x = rand(n, n + seed % 97, -3, 3);
+          const { threshold, scale } = args(rate);
+          const mask = refDropoutMask(n, seed, rate);
+          const ref = Array.from(x, (v, i) => Math.fround(v * mask[i]!));
+          const X = heap.put(x, (4 * n) % 16);
+          const OUT = heap.alloc(n, (4 * n + 8) % 16);
+          k.dropout_f32(OUT, X, n, seed | 0, threshold | 0, scale);
+          heap.checkGuards();
+          expect(Array.from(heap.read(OUT, n)), `rate ${rate} seed ${seed} n ${n}`).toEqual(ref);
+          k.dropout_f32(X, X, n, seed | 0, threshold | 0, scale); // in place
+          heap.checkGuards();
+          expect(Array.from(heap.read(X, n))).toEqual(ref);
+        }
+      }
+    }
+  });
+
+  it('rate 0 keeps everything unchanged; NaN and ±Infinity propagate where kept and become NaN where dropped (x·0, as PyTorch)', () => {
+    const x = Float32Array.of(NaN, Infinity, -Infinity, 1, -0, 2, NaN, Infinity);
+    const X = heap.put(x);
+    const OUT = heap.alloc(x.length);
+    k.dropout_f32(OUT, X, x.length, 7, 0, 1);
+    expect(Array.from(heap.read(OUT, x.length))).toEqual(Array.from(x));
+    const mask = refDropoutMask(x.length, 7, 0.5);
+    expect(mask.some((m) => m === 0) && mask.some((m) => m > 0)).toBe(true);
+    const { threshold, scale } = args(0.5);
+    k.dropout_f32(OUT, X, x.length, 7, threshold | 0, scale);
+    const got = heap.read(OUT, x.length);
+    x.forEach((v, i) => expect(Object.is(got[i], Math.fround(v * mask[i]!)), `element ${i}: ${v}·${mask[i]} = ${got[i]}`).toBe(true));
+  });
+
+  it('keeps 1 − rate of the elements and preserves the expected value (within 5σ over 2^17 elements), independent masks per seed', () => {
+    const n = 1 << 17;
+    const ones = heap.put(new Float32Array(n).fill(1));
+    const OUT = heap.alloc(n);
+    const OUT2 = heap.alloc(n);
+    for (const rate of [0.1, 0.5, 0.8]) {
+      const { threshold, scale } = args(rate);
+      k.dropout_f32(OUT, ones, n, 12345, threshold | 0, scale);
+      k.dropout_f32(OUT2, ones, n, 12346, threshold | 0, scale);
+      const a = heap.read(OUT, n), b = heap.read(OUT2, n);
+      let kept = 0, sum = 0, both = 0;
+      for (let i = 0; i < n; i++) {
+        if (a[i]! > 0) kept++;
+        if (a[i]! > 0 && b[i]! > 0) both++;
+        sum += a[i]!;
+      }
+      const p = 1 - rate;
+      const sd = Math.sqrt(n * p * (1 - p));
+      expect(Math.abs(kept - n * p), `rate ${rate}: kept ${kept}`).toBeLessThan(5 * sd);
+      expect(Math.abs(sum / n - 1), `rate ${rate}: mean ${sum / n}`).toBeLessThan((5 * sd * scale) / n);
+      // neighbouring seeds: as independent as two coin sequences (both kept ≈ p²)
+      expect(Math.abs(both - n * p * p), `rate ${rate}: kept in both ${both}`).toBeLessThan(5 * Math.sqrt(n * p * p * (1 - p * p)));
     }
   });
 });

@@ -23,9 +23,10 @@ import { ACTIVATION_KINDS, type ResolvedActivation } from '../activations.js';
 import * as ops from '../ops.js';
 import type { Ctx, LossKernel } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
+import { dropoutParams, dropoutSeed } from './dropout.js';
 
 export interface TrainLayer {
-  type: 'dense' | 'activation';
+  type: 'dense' | 'activation' | 'dropout';
   index: number;
   name: string;
   K: number;
@@ -38,11 +39,20 @@ export interface TrainLayer {
   slopes: number;
   /** A shared slope: the byte address of its copy in the layer descriptor (`a`), kept in step. */
   descA: number;
+  /** dropout: the drop rate (0 ≤ rate < 1); 0 for other layers. */
+  rate: number;
+}
+
+/** Where a training step's dropout masks come from (their seeds: src/train/dropout.ts); absent in
+ *  evaluate() and gradients(), where dropout is the identity. */
+export interface MaskSource {
+  base: number;
+  step: number;
 }
 
 /** The parameter layout of one layer: where its parameters start, how many floats the optimizer
  *  runs over, and where its slopes (if any) sit in that slab. The model allocates the blocks. */
-export function paramLayout(type: 'dense' | 'activation', K: number, N: number, slopes: number): { slab: number; slopeAt: number } {
+export function paramLayout(type: TrainLayer['type'], K: number, N: number, slopes: number): { slab: number; slopeAt: number } {
   const panels = type === 'dense' ? packedFloats(K, N) : 0;
   return { slab: panels + (slopes ? Math.ceil(slopes / 4) * 4 : 0), slopeAt: panels };
 }
@@ -137,10 +147,15 @@ export class Trainer {
     this.#slab = layout.map((p) => p.slab);
     this.#slopeAt = layout.map((p) => p.slopeAt);
     this.#param = layers.map((l) => (l.type === 'dense' ? l.packed : l.slope));
+    this.#dropout = layers.some((l) => l.rate > 0);
     this.#params = layers.map(() => 0);
   }
 
   get capacity(): number { return this.#capacity; }
+
+  /** Whether a training step draws dropout masks (a dropout layer with rate > 0). */
+  get dropout(): boolean { return this.#dropout; }
+  readonly #dropout: boolean;
 
   /** Check that this model can be trained with `loss`, and how the loss meets its output. */
   head(loss: LossName, labels: boolean, what: string): Head {
@@ -246,13 +261,26 @@ export class Trainer {
     else ops.gatherRows(this.#ctx, this.#t, t.values, idx, from, B, this.#outputs);
   }
 
-  /** Forward pass over the loaded batch, keeping every layer's Z and Y. */
-  forward(B: number): void {
+  /** The masks of the forward pass just run (the backward pass applies the same ones). */
+  #masks: MaskSource | undefined;
+
+  /** Forward pass over the loaded batch, keeping every layer's Z and Y. With `masks`, dropout
+   *  layers drop (a training step); without, they copy their input (evaluate, gradients). */
+  forward(B: number, masks?: MaskSource): void {
     const ctx = this.#ctx;
     let src = this.#x;
+    this.#masks = masks;
     this.#layers.forEach((l, i) => {
       const z = this.#z[i]!;
       const y = this.#y[i]!;
+      if (l.type === 'dropout') {
+        if (masks && l.rate > 0) {
+          const { threshold, scale } = dropoutParams(l.rate);
+          ops.dropout(ctx, y, z, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
+        } else ops.copy(ctx, y, z, B * l.N);
+        src = y;
+        return;
+      }
       if (l.type === 'dense') ops.dense(ctx, z, src, l.packed, B, l.K, l.N, LINEAR);
       if (SOFTMAXES.has(l.act.kind)) ops.softmax(ctx, l.act.kind === ACTIVATION_KINDS.logSoftmax, y, z, B, l.N);
       else if (l.slopes) ops.preluForward(ctx, y, z, B * l.N, l.slope, l.slopes, l.N);
@@ -282,6 +310,15 @@ export class Trainer {
     let other = this.#gb;
     for (let i = L - 1; i >= 0; i--) {
       const l = this.#layers[i]!;
+      if (l.type === 'dropout') {
+        // dx = dy·mask: the same kernel with the same seed as the forward pass
+        const masks = this.#masks;
+        if (masks && l.rate > 0) {
+          const { threshold, scale } = dropoutParams(l.rate);
+          ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
+        }
+        continue;
+      }
       if (l.slopes) {
         ops.preluBackward(ctx, g, this.#params[i]! + 4 * this.#slopeAt[i]!, g, this.#z[i]!, B * l.N, l.slope, l.slopes, l.N);
       } else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
@@ -340,10 +377,11 @@ export class Trainer {
     this.#layers.forEach((_, i) => { if (this.#slab[i]) f(this.#params[i]!, this.#slab[i]!); });
   }
 
-  /** A whole step on the loaded batch: forward, loss, backward, update. Returns the mean loss. */
-  step(head: Head, B: number, opt: Optimizer, clipNorm: number): number {
+  /** A whole step on the loaded batch: forward (dropout masks from `masks`), loss, backward,
+   *  update. Returns the mean loss. */
+  step(head: Head, B: number, opt: Optimizer, clipNorm: number, masks?: MaskSource): number {
     this.#ensureState(opt);
-    this.forward(B);
+    this.forward(B, masks);
     const loss = this.loss(head, B);
     this.backward(head, B);
     this.update(opt, clipNorm);
