@@ -1183,7 +1183,6 @@ export class Sequential extends Resource {
       return await this.#fitLoop(run);
     } finally {
       this.#fitting = false;
-      this.#slopesMoved ||= this.#built.some((l) => l.slopes);
     }
   }
 
@@ -1203,6 +1202,7 @@ export class Sequential extends Resource {
     let lastYield = now();
     let stop = false;
     let steps = 0;
+    const slopes = this.#built.some((l) => l.slopes);
     for (let epoch = 0; epoch < run.epochs && !stop; epoch++) {
       if (run.shuffle) shuffle(order, rng);
       let sum = 0;
@@ -1219,6 +1219,8 @@ export class Sequential extends Resource {
           // Dropout masks: from fit's seed (the model's seed and fit count, or options.seed), one
           // step per batch, so a seeded fit is reproducible.
           l = tr.step(head!, B, run.optimizer, run.clipNorm, tr.dropout ? { base: run.seed, step: steps++ } : undefined);
+          // `layers` read in a callback shows the slopes as trained so far
+          this.#slopesMoved ||= slopes;
           if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
         } finally {
           this.leave();

@@ -270,8 +270,16 @@ describe(`trainable PReLU slopes (${SIMD} binary)`, () => {
     const x = rand(n * 3, 120, -2, 2);
     const y = x.map((v, i) => (v > 0 ? v : target[i % 3]! * v));
     const m = track(nn.sequential({ layers: [{ type: 'activation', activation: { name: 'prelu', slope: [0, 0, 0] } }], inputs: 3 } as never));
-    await m.fit(x, y, { epochs: 30, batchSize: 32, loss: 'mse', optimizer: { name: 'adam', learningRate: 0.05 }, seed: 1 });
+    const seen: number[] = [];
+    await m.fit(x, y, {
+      epochs: 30, batchSize: 32, loss: 'mse', optimizer: { name: 'adam', learningRate: 0.05 }, seed: 1,
+      onEpochEnd: () => { seen.push((m.layers[0]!.activationParams.slope as number[])[1]!); },
+    });
+    // layers[i].activationParams follows the slopes during fit (read from a callback)
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen[29]).toBeGreaterThan(seen[0]!);
     const learned = m.getWeights()[0]!.slope!;
+    expect(m.layers[0]!.activationParams.slope).toEqual(Array.from(learned));
     for (let j = 0; j < 3; j++) expect(Math.abs(learned[j]! - target[j]!), `slope ${j}: ${learned[j]}`).toBeLessThan(0.01);
     // a dense layer with one shared slope, from 0.9 towards 0.2
     const w = Float32Array.of(1, 0, 0, 1);
