@@ -676,6 +676,23 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
     }
   });
 
+  it('prelu_backward_f32: NaN propagates into dx through dy, and into the slope gradient through x or dy where the slope is used', () => {
+    for (const period of [1, 3]) {
+      heap.reset();
+      // x NaN (not > 0: the slope side) poisons its slope's gradient; dy NaN where x > 0 does not
+      const x = Float32Array.of(NaN, 1, -1, 2, -2, 0.5);
+      const dy = Float32Array.of(1, NaN, 1, 1, 1, 1);
+      const X = heap.put(x), DY = heap.put(dy), S = heap.put(new Float32Array(period).fill(0.25));
+      const DS = heap.put(new Float32Array(period)), DX = heap.alloc(6);
+      k.prelu_backward_f32(DX, DS, DY, X, S, 6, period);
+      const dx = heap.read(DX, 6), ds = heap.read(DS, period);
+      // dx: PyTorch's rule, x > 0 ? dy : slope·dy (x NaN takes the slope side: 0.25·1)
+      expect(Array.from(dx)).toEqual([0.25, NaN, 0.25, 1, 0.25, 1]);
+      if (period === 1) expect(Number.isNaN(ds[0]!)).toBe(true);
+      else expect([Number.isNaN(ds[0]!), ds[1], ds[2]]).toEqual([true, -2, -1]); // unit 1: x = 1 (not used), −2; unit 2: −1, 0.5 (not used)
+    }
+  });
+
   it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere; dslope += Σ dy·x where x ≤ 0; every period, in place', () => {
     for (const period of [1, 3, 4, 5, 8, 9]) {
       for (const rows of [1, 2, 5]) {
