@@ -1,4 +1,7 @@
-// Elementwise activation kernels.
+// Elementwise activation kernels: each op's forward and derivative side by side (the Op classes
+// below), and the loops that apply them. The list of activations is assembly/activations.json;
+// `enum Act` and the dispatch switches (activate_f32, actVec, activation_backward_f32) are generated
+// from it into assembly/activation_dispatch.ts by scripts/gen-activations.mjs.
 //
 // activate_f32(kind, out, inp, n, a, b): out[i] = act(inp[i]) for i < n.
 //   - `out` may equal `inp` (in place); partial overlap is not allowed.
@@ -12,11 +15,12 @@
 //   dx[i] = dy[i]·act'(x[i]) for i < n, x the activation's INPUT (pre-activation) in the forward
 //   pass; dx may equal dy or x. Returns 1, or 0 (nothing written) for a kind with no elementwise
 //   derivative here: PRelu (prelu_backward_f32), Softmax and LogSoftmax (fused into the loss, or
-//   refused by the trainer), or an unknown kind — so a kind added to `Act` without a derivative is
-//   caught by test/train.test.ts, which calls this for every kind of ACTIVATION_KINDS.
+//   refused by the trainer), or an unknown kind; test/train-kernels.test.ts calls it for every
+//   kind of the list.
 // prelu_backward_f32(dx, dslope, dy, x, slope, n, period): dx[i] = x[i] > 0 ? dy[i] : slope[i % period]·dy[i],
 //   and, when dslope ≠ 0, dslope[j] += Σ_rows (x ≤ 0 ? dy·x : 0) for each unit j < period (the slopes'
-//   gradient, accumulated row by row; the trainer does not use it yet). dx may equal dy.
+//   gradient, accumulated row by row in float32). period = 1: one shared slope, dslope[0] += the sum
+//   over all n elements (four lane sums, added at the end). dx may equal dy.
 // prelu_f32(out, inp, slope, n, period): out[i] = inp[i] < 0 ? slope[i % period]·inp[i] : inp[i],
 //   n a multiple of period (the slope broadcasts along the leading axes).
 // Semantics follow ONNX operator definitions; NaN in → NaN out, ±Infinity → the limit.
@@ -42,27 +46,19 @@ const THIRD = memory.data<f32>([1.0 / 3.0]);
 const THREE = memory.data<f32>([3.0]);
 const NEG_THREE = memory.data<f32>([-3.0]);
 
-// Activation kinds. MUST MATCH `ACTIVATION_KINDS` in src/activations.ts (test/abi.test.ts checks).
-export const enum Act {
-  Linear = 0, Step = 1, Relu = 2, Relu6 = 3, LeakyRelu = 4, PRelu = 5, Elu = 6, Selu = 7, Celu = 8,
-  Gelu = 9, GeluTanh = 10, Silu = 11, Mish = 12, Sigmoid = 13, HardSigmoid = 14, HardSwish = 15,
-  Tanh = 16, Softplus = 17, Softsign = 18, ThresholdedRelu = 19, Clip = 20, Exp = 21, Erf = 22,
-  Sign = 23, Softmax = 24, LogSoftmax = 25,
-}
-
 // Each op is a final class with two @inline methods, its forward `apply` and its derivative
 // `deriv` (f'(x) from the forward's input x, with the same a/b parameters), so `mapLoop<Op>` and
 // `gradLoop<Op>` expand to loops with the op's body inside them (AssemblyScript has no static calls
 // on type parameters, hence changetype). Piecewise ops are exact (0/1/α selects; at a kink the
 // side PyTorch takes); smooth ones reuse the forward's helpers (float32 accuracy of a few ulp of
 // the largest term).
-@final @unmanaged class OpLinear {
+@final @unmanaged export class OpLinear {
   @inline apply(x: v128, a: f32, b: f32): v128 { return x; }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return K(ONE);
   }
 }
-@final @unmanaged class OpStep {
+@final @unmanaged export class OpStep {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const r = v128.and(f32x4.gt(x, splat(0.0)), K(ONE));
     return v128.bitselect(x, r, f32x4.ne(x, x));
@@ -71,19 +67,19 @@ export const enum Act {
     return splat(0.0); // 0 almost everywhere (PyTorch's heaviside has no gradient either)
   }
 }
-@final @unmanaged class OpRelu {
+@final @unmanaged export class OpRelu {
   @inline apply(x: v128, a: f32, b: f32): v128 { return f32x4.pmax(x, splat(0.0)); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return v128.and(f32x4.gt(x, splat(0.0)), K(ONE)); // 1 where x > 0 (0 at the kink, as PyTorch)
   }
 }
-@final @unmanaged class OpRelu6 {
+@final @unmanaged export class OpRelu6 {
   @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(0.0), K(SIX)); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return v128.and(v128.and(f32x4.gt(x, splat(0.0)), f32x4.lt(x, K(SIX))), K(ONE));
   }
 }
-@final @unmanaged class OpLeakyRelu {
+@final @unmanaged export class OpLeakyRelu {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return v128.bitselect(f32x4.mul(x, splat(a)), x, f32x4.lt(x, splat(0.0)));
   }
@@ -91,7 +87,7 @@ export const enum Act {
     return v128.bitselect(K(ONE), splat(a), f32x4.gt(x, splat(0.0)));
   }
 }
-@final @unmanaged class OpElu {
+@final @unmanaged export class OpElu {
   // x > 0 ? x : alpha·(e^x − 1)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), K(ONE)));
@@ -101,7 +97,7 @@ export const enum Act {
     return v128.bitselect(K(ONE), f32x4.mul(splat(a), vexp(x)), f32x4.gt(x, splat(0.0)));
   }
 }
-@final @unmanaged class OpSelu {
+@final @unmanaged export class OpSelu {
   // gamma·(x > 0 ? x : alpha·(e^x − 1)); a = alpha, b = gamma
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(x), K(ONE)));
@@ -111,7 +107,7 @@ export const enum Act {
     return f32x4.mul(splat(b), v128.bitselect(K(ONE), f32x4.mul(splat(a), vexp(x)), f32x4.gt(x, splat(0.0))));
   }
 }
-@final @unmanaged class OpCelu {
+@final @unmanaged export class OpCelu {
   // max(0, x) + min(0, alpha·(e^(x/alpha) − 1)), i.e. x > 0 ? x : alpha·(e^(x/alpha) − 1)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const neg = f32x4.mul(splat(a), f32x4.sub(vexp(f32x4.div(x, splat(a))), K(ONE)));
@@ -121,7 +117,7 @@ export const enum Act {
     return v128.bitselect(K(ONE), vexp(f32x4.div(x, splat(a))), f32x4.gt(x, splat(0.0)));
   }
 }
-@final @unmanaged class OpGelu {
+@final @unmanaged export class OpGelu {
   // x·Φ(x) = x/2 + (x/2)·erf(x/√2)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const h = f32x4.mul(finiteBelow(x), K(HALF));
@@ -135,7 +131,7 @@ export const enum Act {
     return madd(xf, pdf, cdf);
   }
 }
-@final @unmanaged class OpGeluTanh {
+@final @unmanaged export class OpGeluTanh {
   // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)·(x + 0.044715·x³)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const xf = finiteBelow(x);
@@ -153,7 +149,7 @@ export const enum Act {
     return madd(f32x4.mul(xf, f32x4.mul(s, f32x4.sub(K(ONE), s))), du, s);
   }
 }
-@final @unmanaged class OpSilu {
+@final @unmanaged export class OpSilu {
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const xf = finiteBelow(x);
     return f32x4.mul(xf, vsigmoid(xf));
@@ -165,7 +161,7 @@ export const enum Act {
     return f32x4.mul(s, madd(xf, f32x4.sub(K(ONE), s), K(ONE)));
   }
 }
-@final @unmanaged class OpMish {
+@final @unmanaged export class OpMish {
   // x·tanh(softplus(x)) = x·n/(n + 2) with n = e^x·(e^x + 2); e^x capped at e^20, where the
   // ratio is already 1 in float32.
   @inline apply(x: v128, a: f32, b: f32): v128 {
@@ -185,14 +181,14 @@ export const enum Act {
     return madd(f32x4.mul(xf, sech2), vsigmoid(xf), t);
   }
 }
-@final @unmanaged class OpSigmoid {
+@final @unmanaged export class OpSigmoid {
   @inline apply(x: v128, a: f32, b: f32): v128 { return vsigmoid(x); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     const s = vsigmoid(x);
     return f32x4.mul(s, f32x4.sub(K(ONE), s));
   }
 }
-@final @unmanaged class OpHardSigmoid {
+@final @unmanaged export class OpHardSigmoid {
   // max(0, min(1, alpha·x + beta))
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return clampKeepNaN(madd(x, splat(a), splat(b)), splat(0.0), K(ONE));
@@ -203,7 +199,7 @@ export const enum Act {
     return v128.and(v128.and(f32x4.gt(u, splat(0.0)), f32x4.lt(u, K(ONE))), splat(a));
   }
 }
-@final @unmanaged class OpHardSwish {
+@final @unmanaged export class OpHardSwish {
   // x·max(0, min(1, x/6 + 1/2))
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const xf = finiteBelow(x);
@@ -217,20 +213,20 @@ export const enum Act {
     return v128.andnot(r, f32x4.lt(x, K(NEG_THREE)));
   }
 }
-@final @unmanaged class OpTanh {
+@final @unmanaged export class OpTanh {
   @inline apply(x: v128, a: f32, b: f32): v128 { return vtanh(x); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     const t = vtanh(x);
     return madd(f32x4.neg(t), t, K(ONE));
   }
 }
-@final @unmanaged class OpSoftplus {
+@final @unmanaged export class OpSoftplus {
   @inline apply(x: v128, a: f32, b: f32): v128 { return vsoftplus(x); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return vsigmoid(x);
   }
 }
-@final @unmanaged class OpSoftplusBeta {
+@final @unmanaged export class OpSoftplusBeta {
   // PyTorch's softplus: βx > threshold ? x : (1/β)·ln(1 + e^(βx)); a = β > 0, b = threshold.
   // Written max(x, 0) + log1p(e^(−|βx|))/β: the linear part is x itself (max(βx, 0)/β = max(x, 0)
   // exactly, no rounding of βx there), so βx overflowing to ±Infinity still gives x or 0, never
@@ -247,7 +243,7 @@ export const enum Act {
     return v128.bitselect(K(ONE), vsigmoid(z), f32x4.gt(z, splat(b)));
   }
 }
-@final @unmanaged class OpSoftsign {
+@final @unmanaged export class OpSoftsign {
   // x/(1 + |x|); ±Inf → ±1
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const xc = clampKeepNaN(x, K(NEG_FLT_MAX), K(FLT_MAX));
@@ -259,7 +255,7 @@ export const enum Act {
     return f32x4.div(K(ONE), f32x4.mul(d, d));
   }
 }
-@final @unmanaged class OpThresholdedRelu {
+@final @unmanaged export class OpThresholdedRelu {
   // x > alpha ? x : 0 (NaN kept)
   @inline apply(x: v128, a: f32, b: f32): v128 {
     return v128.bitselect(splat(0.0), x, f32x4.le(x, splat(a)));
@@ -268,27 +264,27 @@ export const enum Act {
     return v128.and(f32x4.gt(x, splat(a)), K(ONE));
   }
 }
-@final @unmanaged class OpClip {
+@final @unmanaged export class OpClip {
   // min(max(x, lo), hi); a = lo, b = hi
   @inline apply(x: v128, a: f32, b: f32): v128 { return clampKeepNaN(x, splat(a), splat(b)); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return v128.and(v128.and(f32x4.ge(x, splat(a)), f32x4.le(x, splat(b))), K(ONE)); // PyTorch's clamp: ends included
   }
 }
-@final @unmanaged class OpExp {
+@final @unmanaged export class OpExp {
   @inline apply(x: v128, a: f32, b: f32): v128 { return vexp(x); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     return vexp(x);
   }
 }
-@final @unmanaged class OpErf {
+@final @unmanaged export class OpErf {
   @inline apply(x: v128, a: f32, b: f32): v128 { return verf(x); }
   @inline deriv(x: v128, a: f32, b: f32): v128 {
     // 2/√π·e^(−x²)
     return f32x4.mul(vexpNeg(f32x4.neg(f32x4.mul(x, x))), K(TWO_SQRT_PI));
   }
 }
-@final @unmanaged class OpSign {
+@final @unmanaged export class OpSign {
   // −1, 0 (keeping −0) or 1; NaN kept
   @inline apply(x: v128, a: f32, b: f32): v128 {
     const one = withSignOf(K(ONE), x);
@@ -304,7 +300,7 @@ export const enum Act {
 /** Four vectors per iteration: four independent dependency chains for the out-of-order core to
  *  overlap (the transcendental ones are long serial chains; measured on sigmoid: 11.1 ns per vector
  *  one at a time, 8.9 two at a time, 7.7 four at a time). Then single vectors, then the tail. */
-@inline function mapLoop<Op>(out: usize, inp: usize, n: i32, a: f32, b: f32): void {
+@inline export function mapLoop<Op>(out: usize, inp: usize, n: i32, a: f32, b: f32): void {
   const op = changetype<Op>(0);
   const end = inp + (<usize>n << 2);
   while (inp + 64 <= end) {
@@ -326,79 +322,6 @@ export const enum Act {
   }
   if (inp < end) {
     storeFirst(out, op.apply(v128.load(inp), a, b), <i32>((end - inp) >> 2));
-  }
-}
-
-/** out[i] = act(inp[i]) for i < n; see the file header for the contract. */
-export function activate_f32(kind: i32, out: usize, inp: usize, n: i32, a: f32, b: f32): void {
-  switch (kind) {
-    case Act.Step: mapLoop<OpStep>(out, inp, n, a, b); break;
-    case Act.Relu: mapLoop<OpRelu>(out, inp, n, a, b); break;
-    case Act.Relu6: mapLoop<OpRelu6>(out, inp, n, a, b); break;
-    case Act.LeakyRelu: mapLoop<OpLeakyRelu>(out, inp, n, a, b); break;
-    case Act.Elu: mapLoop<OpElu>(out, inp, n, a, b); break;
-    case Act.Selu: mapLoop<OpSelu>(out, inp, n, a, b); break;
-    case Act.Celu: mapLoop<OpCelu>(out, inp, n, a, b); break;
-    case Act.Gelu: mapLoop<OpGelu>(out, inp, n, a, b); break;
-    case Act.GeluTanh: mapLoop<OpGeluTanh>(out, inp, n, a, b); break;
-    case Act.Silu: mapLoop<OpSilu>(out, inp, n, a, b); break;
-    case Act.Mish: mapLoop<OpMish>(out, inp, n, a, b); break;
-    case Act.Sigmoid: mapLoop<OpSigmoid>(out, inp, n, a, b); break;
-    case Act.HardSigmoid: mapLoop<OpHardSigmoid>(out, inp, n, a, b); break;
-    case Act.HardSwish: mapLoop<OpHardSwish>(out, inp, n, a, b); break;
-    case Act.Tanh: mapLoop<OpTanh>(out, inp, n, a, b); break;
-    case Act.Softplus:
-      if (a == 1.0 && b == Infinity) mapLoop<OpSoftplus>(out, inp, n, a, b);
-      else mapLoop<OpSoftplusBeta>(out, inp, n, a, b);
-      break;
-    case Act.Softsign: mapLoop<OpSoftsign>(out, inp, n, a, b); break;
-    case Act.ThresholdedRelu: mapLoop<OpThresholdedRelu>(out, inp, n, a, b); break;
-    case Act.Clip: mapLoop<OpClip>(out, inp, n, a, b); break;
-    case Act.Exp: mapLoop<OpExp>(out, inp, n, a, b); break;
-    case Act.Erf: mapLoop<OpErf>(out, inp, n, a, b); break;
-    case Act.Sign: mapLoop<OpSign>(out, inp, n, a, b); break;
-    default: mapLoop<OpLinear>(out, inp, n, a, b); break; // Linear; PRelu/Softmax are not elementwise
-  }
-}
-
-/**
- * The activation applied to one register vector: the fused epilogue of the dense kernels.
- * Not inlined, so each activation's code exists once in the binary; the call costs a few cycles per
- * 4 outputs against K multiply-adds. PRelu, Softmax and LogSoftmax are applied by a second pass.
- */
-/** The dense kernels' epilogue: ReLU, the usual hidden-layer activation, inline (two instructions,
- *  and a model of ReLU layers never compiles actVec: 0.15 ms of a first model's creation);
- *  everything else through actVec. */
-@inline export function epilogue(kind: i32, x: v128, a: f32, b: f32): v128 {
-  return kind == Act.Relu ? changetype<OpRelu>(0).apply(x, a, b) : actVec(kind, x, a, b);
-}
-
-export function actVec(kind: i32, x: v128, a: f32, b: f32): v128 {
-  switch (kind) {
-    case Act.Step: return changetype<OpStep>(0).apply(x, a, b);
-    case Act.Relu: return changetype<OpRelu>(0).apply(x, a, b);
-    case Act.Relu6: return changetype<OpRelu6>(0).apply(x, a, b);
-    case Act.LeakyRelu: return changetype<OpLeakyRelu>(0).apply(x, a, b);
-    case Act.Elu: return changetype<OpElu>(0).apply(x, a, b);
-    case Act.Selu: return changetype<OpSelu>(0).apply(x, a, b);
-    case Act.Celu: return changetype<OpCelu>(0).apply(x, a, b);
-    case Act.Gelu: return changetype<OpGelu>(0).apply(x, a, b);
-    case Act.GeluTanh: return changetype<OpGeluTanh>(0).apply(x, a, b);
-    case Act.Silu: return changetype<OpSilu>(0).apply(x, a, b);
-    case Act.Mish: return changetype<OpMish>(0).apply(x, a, b);
-    case Act.Sigmoid: return changetype<OpSigmoid>(0).apply(x, a, b);
-    case Act.HardSigmoid: return changetype<OpHardSigmoid>(0).apply(x, a, b);
-    case Act.HardSwish: return changetype<OpHardSwish>(0).apply(x, a, b);
-    case Act.Tanh: return changetype<OpTanh>(0).apply(x, a, b);
-    case Act.Softplus:
-      return a == 1.0 && b == Infinity ? changetype<OpSoftplus>(0).apply(x, a, b) : changetype<OpSoftplusBeta>(0).apply(x, a, b);
-    case Act.Softsign: return changetype<OpSoftsign>(0).apply(x, a, b);
-    case Act.ThresholdedRelu: return changetype<OpThresholdedRelu>(0).apply(x, a, b);
-    case Act.Clip: return changetype<OpClip>(0).apply(x, a, b);
-    case Act.Exp: return changetype<OpExp>(0).apply(x, a, b);
-    case Act.Erf: return changetype<OpErf>(0).apply(x, a, b);
-    case Act.Sign: return changetype<OpSign>(0).apply(x, a, b);
-    default: return x;
   }
 }
 
@@ -426,7 +349,7 @@ export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: 
 
 /** dx = dy·act'(x), one vector at a time (the tail with lane stores): each derivative's body is
  *  emitted once, which keeps the binary small; the backward pass is dominated by the GEMMs. */
-@inline function gradLoop<Op>(dx: usize, dy: usize, x: usize, n: i32, a: f32, b: f32): i32 {
+@inline export function gradLoop<Op>(dx: usize, dy: usize, x: usize, n: i32, a: f32, b: f32): i32 {
   const op = changetype<Op>(0);
   for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
@@ -435,40 +358,31 @@ export function prelu_f32(out: usize, inp: usize, slope: usize, n: i32, period: 
   return 1;
 }
 
-/** dx[i] = dy[i]·act'(x[i]) for i < n; see the file header for the contract. */
-export function activation_backward_f32(kind: i32, dx: usize, dy: usize, x: usize, n: i32, a: f32, b: f32): i32 {
-  switch (kind) {
-    case Act.Linear: return gradLoop<OpLinear>(dx, dy, x, n, a, b);
-    case Act.Step: return gradLoop<OpStep>(dx, dy, x, n, a, b);
-    case Act.Relu: return gradLoop<OpRelu>(dx, dy, x, n, a, b);
-    case Act.Relu6: return gradLoop<OpRelu6>(dx, dy, x, n, a, b);
-    case Act.LeakyRelu: return gradLoop<OpLeakyRelu>(dx, dy, x, n, a, b);
-    case Act.Elu: return gradLoop<OpElu>(dx, dy, x, n, a, b);
-    case Act.Selu: return gradLoop<OpSelu>(dx, dy, x, n, a, b);
-    case Act.Celu: return gradLoop<OpCelu>(dx, dy, x, n, a, b);
-    case Act.Gelu: return gradLoop<OpGelu>(dx, dy, x, n, a, b);
-    case Act.GeluTanh: return gradLoop<OpGeluTanh>(dx, dy, x, n, a, b);
-    case Act.Silu: return gradLoop<OpSilu>(dx, dy, x, n, a, b);
-    case Act.Mish: return gradLoop<OpMish>(dx, dy, x, n, a, b);
-    case Act.Sigmoid: return gradLoop<OpSigmoid>(dx, dy, x, n, a, b);
-    case Act.HardSigmoid: return gradLoop<OpHardSigmoid>(dx, dy, x, n, a, b);
-    case Act.HardSwish: return gradLoop<OpHardSwish>(dx, dy, x, n, a, b);
-    case Act.Tanh: return gradLoop<OpTanh>(dx, dy, x, n, a, b);
-    case Act.Softplus:
-      return a == 1.0 && b == Infinity ? gradLoop<OpSoftplus>(dx, dy, x, n, a, b) : gradLoop<OpSoftplusBeta>(dx, dy, x, n, a, b);
-    case Act.Softsign: return gradLoop<OpSoftsign>(dx, dy, x, n, a, b);
-    case Act.ThresholdedRelu: return gradLoop<OpThresholdedRelu>(dx, dy, x, n, a, b);
-    case Act.Clip: return gradLoop<OpClip>(dx, dy, x, n, a, b);
-    case Act.Exp: return gradLoop<OpExp>(dx, dy, x, n, a, b);
-    case Act.Erf: return gradLoop<OpErf>(dx, dy, x, n, a, b);
-    case Act.Sign: return gradLoop<OpSign>(dx, dy, x, n, a, b);
-    default: return 0; // PRelu, Softmax, LogSoftmax: not elementwise (see the header)
-  }
-}
-
-/** Input gradient of PReLU with a per-unit slope vector broadcast along the leading axes. */
+/** Input and slope gradients of PReLU with a per-unit slope vector broadcast along the leading
+ *  axes (see the file header). period = 1 is one slope shared by every element: a flat loop with
+ *  the slope in a register and the slope gradient summed in one vector (lanes added at the end). */
 export function prelu_backward_f32(dx: usize, dslope: usize, dy: usize, x: usize, slope: usize, n: i32, period: i32): void {
   if (period <= 0) return;
+  if (period == 1) {
+    const zero = splat(0.0);
+    const s = v128.load32_splat(slope);
+    let acc = zero;
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      const g = v128.load(dy + o);
+      const xv = v128.load(x + o);
+      const pos = f32x4.gt(xv, zero);
+      // lanes past n: zeroed, so the padding never reaches the sum
+      const live = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n - i));
+      acc = f32x4.add(acc, v128.and(v128.andnot(f32x4.mul(g, xv), pos), live));
+      storeFirst(dx + o, v128.bitselect(g, f32x4.mul(g, s), pos), n - i);
+    }
+    if (dslope != 0) {
+      const sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      store<f32>(dslope, load<f32>(dslope) + sum);
+    }
+    return;
+  }
   const rows = n / period;
   const zero = splat(0.0);
   for (let r = 0; r < rows; r++) {

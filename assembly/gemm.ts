@@ -15,7 +15,7 @@
 // panels are read only inside their bounds. `out` must not overlap `x`.
 
 import { madd } from './math';
-import { Act, epilogue } from './activations';
+import { Act, epilogue } from './activation_dispatch';
 import { storeFirst } from './lanes';
 
 /** Floats in one packed panel of 8 columns. */

@@ -10,7 +10,8 @@
 //   the next buffer in turn; the last layer writes `out`. Shapes are checked by the caller.
 // The descriptor layout MUST MATCH src/model.ts (DESC_* constants; test/abi.test.ts checks).
 
-import { Act, activate_f32, prelu_f32 } from './activations';
+import { Act, activate_f32 } from './activation_dispatch';
+import { prelu_f32 } from './activations';
 import { dense_f32 } from './gemm';
 import { softmax_f32, log_softmax_f32 } from './softmax';
 

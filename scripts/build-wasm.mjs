@@ -2,6 +2,7 @@
 // each with its .wat text beside it (read it to check the hot loops). Run by `npm install` (prepare).
 import asc from 'assemblyscript/asc';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { writeGenerated } from './gen-activations.mjs';
 
 await mkdir(new URL('../build/', import.meta.url), { recursive: true });
 await writeFile(new URL('../build/.gitignore', import.meta.url), '*\n!.gitignore\n');
@@ -14,6 +15,8 @@ await writeFile(
 // The two targets build in parallel, one child process each (asc is single-threaded; with two cores
 // this halves the install's build step). `node scripts/build-wasm.mjs simd` builds one target here.
 const only = process.argv[2];
+// The activation dispatch and tables come from assembly/activations.json (once, before the targets).
+if (!only) writeGenerated();
 if (only) {
   const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', only], {});
   if (error) {

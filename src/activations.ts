@@ -1,16 +1,11 @@
 import { realLength, toF32Input, typedArrayKind } from './arrays.js';
 import { SimdnnError, describe } from './errors.js';
 
-/**
- * Activation kinds as the kernels number them.
- * MUST MATCH `enum Act` in assembly/activations.ts (test/abi.node-only.test.ts parses both and compares).
- */
-export const ACTIVATION_KINDS = {
-  linear: 0, step: 1, relu: 2, relu6: 3, leakyRelu: 4, prelu: 5, elu: 6, selu: 7, celu: 8,
-  gelu: 9, geluTanh: 10, silu: 11, mish: 12, sigmoid: 13, hardSigmoid: 14, hardSwish: 15,
-  tanh: 16, softplus: 17, softsign: 18, thresholdedRelu: 19, clip: 20, exp: 21, erf: 22,
-  sign: 23, softmax: 24, logSoftmax: 25,
-} as const;
+import { ACTIVATION_KINDS, CANONICAL_ACTIVATIONS } from './activation-table.js';
+
+/** Activation kinds as the kernels number them: generated from assembly/activations.json, the one
+ *  list of activations (with `enum Act` and the kernels' dispatch), by scripts/gen-activations.mjs. */
+export { ACTIVATION_KINDS };
 
 /** Canonical activation names. `geluTanh` is internal: users write `gelu` with `approximate: 'tanh'`. */
 export type ActivationName = Exclude<keyof typeof ACTIVATION_KINDS, 'geluTanh'>;
@@ -101,40 +96,9 @@ interface Definition {
 
 const def = <const D extends Definition>(d: D): D => d;
 
-const LINEAR = def({ name: 'linear', about: 'x', params: {} });
-const STEP = def({ name: 'step', about: 'x > 0 ? 1 : 0', params: {} });
-const RELU = def({ name: 'relu', about: 'max(0, x)', params: {} });
-const RELU6 = def({ name: 'relu6', about: 'min(max(0, x), 6)', params: {} });
-const LEAKY_RELU = def({ name: 'leakyRelu', about: 'x < 0 ? αx : x, α = 0.01', params: { alpha: 'alpha' } });
-const PRELU = def({
-  name: 'prelu', about: 'x < 0 ? slope·x : x, slope per channel', params: { slope: 'slope', weight: 'slope' },
-  requires: ['slope'],
-});
-const ELU = def({ name: 'elu', about: 'x > 0 ? x : α(eˣ − 1), α = 1', params: { alpha: 'alpha' } });
-const SELU = def({ name: 'selu', about: 'γ·(x > 0 ? x : α(eˣ − 1)), α = 1.6732632, γ = 1.0507010', params: { alpha: 'alpha', gamma: 'gamma' } });
-const CELU = def({ name: 'celu', about: 'max(0, x) + min(0, α(e^(x/α) − 1)), α = 1', params: { alpha: 'alpha' } });
-const GELU = def({ name: 'gelu', about: "x·Φ(x) (approximate: 'none'), or its tanh form", params: { approximate: 'approximate' } });
-const SILU = def({ name: 'silu', about: 'x·sigmoid(x)', params: {} });
-const MISH = def({ name: 'mish', about: 'x·tanh(softplus(x))', params: {} });
-const SIGMOID = def({ name: 'sigmoid', about: '1/(1 + e⁻ˣ)', params: {} });
-const HARD_SIGMOID = def({
-  name: 'hardSigmoid', about: 'max(0, min(1, αx + β)), α = 0.2, β = 0.5 (ONNX)', params: { alpha: 'alpha', beta: 'beta' },
-});
-const HARD_SWISH = def({ name: 'hardSwish', about: 'x·relu6(x + 3)/6', params: {} });
-const TANH = def({ name: 'tanh', about: 'tanh(x)', params: {} });
-const SOFTPLUS = def({
-  name: 'softplus', about: '(1/β)·ln(1 + e^(βx)), β = 1; x where βx > threshold', params: { beta: 'beta', threshold: 'threshold' },
-});
-const SOFTSIGN = def({ name: 'softsign', about: 'x/(1 + |x|)', params: {} });
-const THRESHOLDED_RELU = def({
-  name: 'thresholdedRelu', about: 'x > α ? x : 0, α = 1', params: { alpha: 'alpha', theta: 'alpha' },
-});
-const CLIP = def({ name: 'clip', about: 'min(max(x, min), max), unbounded by default', params: { min: 'min', max: 'max' } });
-const EXP = def({ name: 'exp', about: 'eˣ', params: {} });
-const ERF = def({ name: 'erf', about: 'erf(x)', params: {} });
-const SIGN = def({ name: 'sign', about: '−1, 0 or 1', params: {} });
-const SOFTMAX = def({ name: 'softmax', about: 'softmax over the last axis', params: { axis: 'axis', dim: 'axis' } });
-const LOG_SOFTMAX = def({ name: 'logSoftmax', about: 'log-softmax over the last axis', params: { axis: 'axis', dim: 'axis' } });
+/** simdnn's canonical definitions, from the list (assembly/activations.json): `C.relu`, `C.prelu`, …
+ *  The spellings below that mean exactly the same function share these objects. */
+const C = CANONICAL_ACTIVATIONS satisfies { readonly [N in ActivationName]: Definition & { readonly name: N } };
 
 // Framework spellings whose defaults differ from simdnn's canonical ones.
 const TORCH_HARDSIGMOID = def({
@@ -173,28 +137,25 @@ const TORCH_THRESHOLD = def({
  * means (README.aliases.md lists them with their sources).
  */
 const SPELLINGS = {
-  // simdnn's canonical names
-  linear: LINEAR, step: STEP, relu: RELU, relu6: RELU6, leakyRelu: LEAKY_RELU, prelu: PRELU, elu: ELU,
-  selu: SELU, celu: CELU, gelu: GELU, silu: SILU, mish: MISH, sigmoid: SIGMOID, hardSigmoid: HARD_SIGMOID,
-  hardSwish: HARD_SWISH, tanh: TANH, softplus: SOFTPLUS, softsign: SOFTSIGN, thresholdedRelu: THRESHOLDED_RELU,
-  clip: CLIP, exp: EXP, erf: ERF, sign: SIGN, softmax: SOFTMAX, logSoftmax: LOG_SOFTMAX,
+  // simdnn's canonical names (every one in the list)
+  ...C,
   // simdnn's older aliases
-  none: LINEAR, heaviside: STEP,
+  none: C.linear, heaviside: C.step,
   // ONNX operators
-  Relu: RELU, LeakyRelu: LEAKY_RELU, PRelu: PRELU, Elu: ELU, Selu: SELU, Celu: CELU, Gelu: GELU, Mish: MISH,
-  Sigmoid: SIGMOID, HardSigmoid: HARD_SIGMOID, HardSwish: HARD_SWISH, Tanh: TANH, Softplus: SOFTPLUS,
-  Softsign: SOFTSIGN, ThresholdedRelu: THRESHOLDED_RELU, Clip: CLIP, Exp: EXP, Erf: ERF, Sign: SIGN,
-  Softmax: SOFTMAX, LogSoftmax: LOG_SOFTMAX, Identity: LINEAR,
+  Relu: C.relu, LeakyRelu: C.leakyRelu, PRelu: C.prelu, Elu: C.elu, Selu: C.selu, Celu: C.celu, Gelu: C.gelu, Mish: C.mish,
+  Sigmoid: C.sigmoid, HardSigmoid: C.hardSigmoid, HardSwish: C.hardSwish, Tanh: C.tanh, Softplus: C.softplus,
+  Softsign: C.softsign, ThresholdedRelu: C.thresholdedRelu, Clip: C.clip, Exp: C.exp, Erf: C.erf, Sign: C.sign,
+  Softmax: C.softmax, LogSoftmax: C.logSoftmax, Identity: C.linear,
   // PyTorch modules (torch.nn) and functions (torch.nn.functional) not spelt as above
-  ReLU: RELU, ReLU6: RELU6, PReLU: PRELU, ELU: ELU, SELU: SELU, CELU: CELU, GELU: GELU, SiLU: SILU,
-  hardsigmoid: TORCH_HARDSIGMOID, Hardsigmoid: TORCH_HARDSIGMOID, hardswish: HARD_SWISH, Hardswish: HARD_SWISH,
+  ReLU: C.relu, ReLU6: C.relu6, PReLU: C.prelu, ELU: C.elu, SELU: C.selu, CELU: C.celu, GELU: C.gelu, SiLU: C.silu,
+  hardsigmoid: TORCH_HARDSIGMOID, Hardsigmoid: TORCH_HARDSIGMOID, hardswish: C.hardSwish, Hardswish: C.hardSwish,
   hardtanh: HARDTANH, Hardtanh: HARDTANH, leaky_relu: LEAKY_RELU_FN, LeakyReLU: LEAKY_RELU_LAYER,
-  threshold: TORCH_THRESHOLD, Threshold: TORCH_THRESHOLD, log_softmax: LOG_SOFTMAX,
+  threshold: TORCH_THRESHOLD, Threshold: TORCH_THRESHOLD, log_softmax: C.logSoftmax,
   // Keras (activation strings and layers) not spelt as above
-  swish: SILU, hard_silu: HARD_SWISH, hard_swish: HARD_SWISH, hard_sigmoid: KERAS_HARD_SIGMOID,
-  hard_tanh: HARDTANH, exponential: EXP, ThresholdedReLU: THRESHOLDED_RELU,
+  swish: C.silu, hard_silu: C.hardSwish, hard_swish: C.hardSwish, hard_sigmoid: KERAS_HARD_SIGMOID,
+  hard_tanh: HARDTANH, exponential: C.exp, ThresholdedReLU: C.thresholdedRelu,
   // scikit-learn MLP activations
-  identity: LINEAR, logistic: SIGMOID,
+  identity: C.linear, logistic: C.sigmoid,
 } as const satisfies Record<string, Definition>;
 
 type Spellings = typeof SPELLINGS;
@@ -229,7 +190,7 @@ for (const spelling of EXACT.keys()) {
 /**
  * Find a spelling's definition. An exact spelling is used as is. Otherwise the name is compared
  * with case and `_`/`-`/spaces ignored, and accepted only when every spelling it could be shares one
- * definition ('RELU', 'Log_Softmax', 'HardTanh'); where they differ ('HARDSIGMOID': PyTorch's x/6 + 1/2
+ * definition ('C.relu', 'Log_Softmax', 'HardTanh'); where they differ ('HARDSIGMOID': PyTorch's x/6 + 1/2
  * or ONNX's 0.2x + 0.5?) it is UNKNOWN_ACTIVATION, naming the exact spellings to choose from.
  */
 function lookup(name: unknown): Definition {

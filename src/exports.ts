@@ -13,6 +13,7 @@ export type {
   FitOptions, TrainOptions, History, EpochLogs, BatchLogs, Targets, LossName, OptimizerSpec, SgdConfig, AdamConfig, RmspropConfig,
 } from './train/options.js';
 export type { InitializerSpec, InitializerName } from './train/init.js';
+export type { LayerWeights } from './train/trainer.js';
 export {
   ACTIVATION_NAMES, ACTIVATION_ALIASES, type ActivationName, type ActivationAlias, type KnownActivation,
   type ActivationParams, type ActivationSpec, type ActivationObject, type ParamsOf, type CheckedActivation,

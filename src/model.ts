@@ -11,7 +11,8 @@ import type { Exec, ModelImage } from './pool/protocol.js';
 import { typedArraySet } from './intrinsics.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
-import { Trainer, type TrainLayer } from './train/trainer.js';
+import { TRAIN_STEP_STREAM } from './train/dropout.js';
+import { Trainer, paramLayout, type LayerWeights, type TrainLayer } from './train/trainer.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -188,6 +189,11 @@ export interface LayerInfo {
   /** The activation's parameters with their defaults filled in ({} when it has none). */
   readonly activationParams: Readonly<ActivationParams>;
   readonly params: number;
+}
+
+/** How many trainable slopes a layer's activation has: a prelu's (1, shared, or one per unit). */
+function slopeCount(act: ResolvedActivation): number {
+  return act.name === 'prelu' ? (act.slope?.length ?? 1) : 0;
 }
 
 function specError(where: string, message: string): SimdnnError {
@@ -629,7 +635,10 @@ interface BuiltLayer {
   /** The descriptor's layer type, or -1 for a layer with none (dropout, flatten). */
   type: number;
   packed: number;
+  /** PReLU: its slopes' block (after a dense layer's panels, or the activation layer's own). */
   slope: number;
+  /** PReLU: 1 (shared) or units slopes; 0 otherwise. */
+  slopes: number;
   norm?: NormPlan;
   rate?: number;
 }
@@ -655,8 +664,8 @@ export class Sequential extends Resource {
   /** Features per output row. */
   get outputs(): number { return this.#outputs; }
   /** Per-layer description (frozen). */
-  get layers(): ReadonlyArray<LayerInfo> { return this.#layers; }
-  /** Trainable parameter count (weights + biases). */
+  get layers(): ReadonlyArray<LayerInfo> { return this.#info(); }
+  /** Trainable parameter count (weights, biases and prelu slopes; a batchNorm's 2 per feature). */
   get parameterCount(): number { return this.#parameterCount; }
 
   static {
@@ -677,7 +686,10 @@ export class Sequential extends Resource {
   #rowWork = 0;
   /** Per layer: the packed weights' offset (dense), the resolved activation, its prelu slope block,
    *  and a batchNorm's vectors or a dropout's rate, for toJSON() and training. */
-  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number; norm?: NormPlan; rate?: number }> = [];
+  #built: ReadonlyArray<{ packed: number; act: ResolvedActivation; slope: number; slopes: number; descA: number; norm?: NormPlan; rate?: number }> = [];
+  /** PReLU slopes changed since `layers` was built (training, setWeights): its activationParams are
+   *  refreshed from memory when next read. */
+  #slopesMoved = false;
 
   /** @internal use `nn.sequential(spec)` (which holds the runtime's call guard while this runs) */
   constructor(ctx: Ctx, registry: Registry, spec: ModelSpec | unknown, options?: SequentialOptions) {
@@ -701,19 +713,26 @@ export class Sequential extends Resource {
       this.#outputs = plans[plans.length - 1]!.units;
       this.#widest = widest;
       this.#layers = Object.freeze(built.map((b) => Object.freeze(b.info)));
-      this.#built = built.map((b) => ({ packed: b.packed, act: b.act, slope: b.slope, norm: b.norm, rate: b.rate }));
       this.#parameterCount = params;
       this.#rowWork = built.reduce((w, b) => w + (b.type === ops.LAYER_TYPE.dense ? b.info.inputs * b.info.units : b.info.units), 0);
       const walked = built.filter((b) => b.type >= 0);
       // A model of only dropout/flatten layers copies its input: one linear activation.
-      if (walked.length === 0) walked.push({ ...built[0]!, type: ops.LAYER_TYPE.activation, act: LINEAR, packed: 0, slope: 0 });
+      if (walked.length === 0) walked.push({ ...built[0]!, type: ops.LAYER_TYPE.activation, act: LINEAR, packed: 0, slope: 0, slopes: 0 });
       this.#descCount = walked.length;
       this.#desc = this.own((walked.length * ops.DESC_BYTES) / 4);
+      const descAt = new Map<BuiltLayer, number>();
       walked.forEach((b, i) => {
+        descAt.set(b, this.#desc + i * ops.DESC_BYTES);
         ops.writeDescriptor(ctx, this.#desc + i * ops.DESC_BYTES, {
-          type: b.type, inputs: b.info.inputs, units: b.info.units, packed: b.packed, act: b.act, slope: b.slope,
+          type: b.type, inputs: b.info.inputs, units: b.info.units, packed: b.packed, act: b.act, slope: b.slopes > 1 ? b.slope : 0,
         });
       });
+      // A shared prelu slope runs as leakyRelu with the slope in the descriptor's `a`; training
+      // updates the slope block and copies it there (descA).
+      this.#built = built.map((b) => ({
+        packed: b.packed, act: b.act, slope: b.slope, slopes: b.slopes, norm: b.norm, rate: b.rate,
+        descA: b.slopes === 1 ? descAt.get(b)! + 4 * ops.DESC.a : 0,
+      }));
       // Warm-up: run each kernel once so the first user call does not pay for lazy compilation.
       const zeros = new Float32Array(this.#inputs);
       this.#run(zeros, new Float32Array(this.#outputs), 1);
@@ -726,15 +745,17 @@ export class Sequential extends Resource {
 
   #build(plan: LayerPlan): BuiltLayer {
     const { act, units, inputs: width } = plan;
+    const slopes = plan.type === 'dense' || plan.type === 'activation' ? slopeCount(act) : 0;
     const info = {
       name: plan.name, type: plan.type, inputs: width, units, activation: act.name,
       activationParams: Object.freeze({ ...act.params }),
-      params: plan.type === 'dense' ? units * width + units : plan.type === 'batchNorm' ? 2 * units : 0,
+      params: (plan.type === 'dense' ? units * width + units : plan.type === 'batchNorm' ? 2 * units : 0) + slopes,
     };
     if (plan.type === 'activation') {
-      return { info, act, type: ops.LAYER_TYPE.activation, packed: 0, slope: this.#slope(act, width) };
+      const slope = slopes ? this.#slopeBlock(act, this.own(paramLayout('activation', 0, width, slopes).slab)) : 0;
+      return { info, act, type: ops.LAYER_TYPE.activation, packed: 0, slope, slopes };
     }
-    if (plan.type === 'dropout' || plan.type === 'flatten') return { info, act, type: -1, packed: 0, slope: 0, rate: plan.rate };
+    if (plan.type === 'dropout' || plan.type === 'flatten') return { info, act, type: -1, packed: 0, slope: 0, slopes: 0, rate: plan.rate };
     if (plan.type === 'batchNorm') {
       const norm = plan.norm!;
       const params = this.own(2 * units);
@@ -743,12 +764,14 @@ export class Sequential extends Resource {
       const kept: NormPlan = {
         mean: norm.mean.slice(), variance: norm.variance.slice(), scale: norm.scale.slice(), offset: norm.offset.slice(), epsilon: norm.epsilon,
       };
-      return { info, act, type: ops.LAYER_TYPE.affine, packed: params, slope: 0, norm: kept };
+      return { info, act, type: ops.LAYER_TYPE.affine, packed: params, slope: 0, slopes: 0, norm: kept };
     }
     const weights = plan.weights!;
     const bias = plan.bias;
-    // Upload raw weights, pack them into panels, then free the raw copy.
-    const packed = this.own(ops.packedBytes(width, units) / 4);
+    // Upload raw weights, pack them into panels, then free the raw copy. A prelu layer's slopes
+    // follow the panels in the same block: one optimizer call covers weights, bias and slopes.
+    const layout = paramLayout('dense', width, units, slopes);
+    const packed = this.own(layout.slab);
     const arena = this.#ctx.arena;
     const raw = arena.allocF32(weights.length + units);
     try {
@@ -768,16 +791,30 @@ export class Sequential extends Resource {
     } finally {
       arena.release(raw);
     }
-    return { info, act, type: ops.LAYER_TYPE.dense, packed, slope: this.#slope(act, units) };
+    const slope = slopes ? this.#slopeBlock(act, packed + 4 * layout.slopeAt) : 0;
+    return { info, act, type: ops.LAYER_TYPE.dense, packed, slope, slopes };
   }
 
-  /** Upload a PReLU slope broadcast to one per unit; 0 for other activations. */
-  #slope(act: ResolvedActivation, units: number): number {
-    if (act.kind !== ACTIVATION_KINDS.prelu || !act.slope) return 0;
-    const slope = act.slope.length === units ? act.slope : new Float32Array(units).fill(act.slope[0]!);
-    const ptr = this.own(units);
-    ops.upload(this.#ctx, ptr, slope);
+  /** Write a prelu's slopes at ptr (and zero the slab's padding after them); returns ptr. */
+  #slopeBlock(act: ResolvedActivation, ptr: number): number {
+    const values = act.slope ?? Float32Array.of(act.a); // one shared slope resolves to leakyRelu's a
+    ops.zero(this.#ctx, ptr, Math.ceil(values.length / 4) * 4);
+    ops.upload(this.#ctx, ptr, values);
     return ptr;
+  }
+
+  /** `layers`, with prelu layers' activationParams.slope read back from memory after training. */
+  #info(): ReadonlyArray<LayerInfo> {
+    if (this.#slopesMoved && !this.disposed) {
+      this.#slopesMoved = false;
+      this.#layers = Object.freeze(this.#layers.map((l, i) => {
+        const b = this.#built[i]!;
+        if (!b.slopes) return l;
+        const slope = Array.from(ops.download(this.#ctx, b.slope, b.slopes));
+        return Object.freeze({ ...l, activationParams: Object.freeze({ ...l.activationParams, slope }) });
+      }));
+    }
+    return this.#layers;
   }
   /** Floats of one I/O region of `n` values: 16-byte aligned, with one spare vector for SIMD tails. */
   static #region(n: number): number {
@@ -997,7 +1034,7 @@ export class Sequential extends Resource {
   /** A readable table of the layers, their shapes, activations (with parameters) and parameter counts. */
   summary(): string {
     const rows = [['layer', 'type', 'output shape', 'activation', 'params']];
-    for (const l of this.#layers) {
+    for (const l of this.#info()) {
       rows.push([printable(l.name), l.type, `[batch, ${l.units}]`, activationLabel(l.activation, l.activationParams), String(l.params)]);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -1077,8 +1114,10 @@ export class Sequential extends Resource {
         default: break;
       }
       let activation = activationSpecOf(b.act);
-      if (b.act.slope && typeof activation === 'object') {
-        activation = { ...activation, slope: emit(i, 'slope', b.act.slope, [b.act.slope.length]) } as ActivationSpec;
+      if (b.slopes && typeof activation === 'object') {
+        // The slopes as trained (memory), not as built; one shared slope stays inline in the spec.
+        const slope = ops.download(this.#ctx, b.slope, b.slopes);
+        activation = { ...activation, slope: b.slopes === 1 ? [slope[0]!] : emit(i, 'slope', slope, [b.slopes]) } as ActivationSpec;
       }
       if (l.type === 'activation') return { type: 'activation', name, activation };
       const { weights, bias } = ops.unpackWeights(this.#ctx, b.packed, l.inputs, l.units);
@@ -1092,7 +1131,7 @@ export class Sequential extends Resource {
 
   /** What `console.log(model)` shows in Node: the layers, never the memory behind them. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    const layers = this.#layers.map((l) =>
+    const layers = this.#info().map((l) =>
       `${printable(l.name)}: ${l.type} ${l.inputs}→${l.units} ${activationLabel(l.activation, l.activationParams)}`);
     return `Sequential { inputs: ${this.#inputs}, outputs: ${this.#outputs}, parameterCount: ${this.#parameterCount}, ` +
       `layers: [${layers.map((t) => JSON.stringify(t)).join(', ')}]${this.disposed ? ', disposed: true' : ''} }`;
@@ -1110,6 +1149,8 @@ export class Sequential extends Resource {
     return (this.#seed ??= freshSeed());
   }
   #fits = 0;
+  /** trainStep calls that drew dropout masks (their step numbers). */
+  #trainSteps = 0;
   #trainer: Trainer | undefined;
   #fitting = false;
   #order: Uint32Array = new Uint32Array(0);
@@ -1121,19 +1162,21 @@ export class Sequential extends Resource {
     if (!this.#trainer) {
       const layers: TrainLayer[] = [];
       this.#layers.forEach((l, i) => {
-        // Flatten is the identity here; dropout and a standalone batchNorm behave differently in
-        // training (random masks, batch statistics), which the trainer does not do yet.
+        // Flatten is the identity here; dropout drops while training (inverted dropout, masks
+        // seeded from the model's seed) and copies in evaluate and gradients. A standalone
+        // batchNorm would need batch statistics, which the trainer does not compute.
         if (l.type === 'flatten') return;
-        if (l.type !== 'dense' && l.type !== 'activation') {
+        if (l.type !== 'dense' && l.type !== 'activation' && l.type !== 'dropout') {
           throw new SimdnnError(
             'UNSUPPORTED_MODEL',
-            `model: layer ${i} (${printable(l.name)}) is a ${l.type} layer; training supports dense, activation and flatten ` +
-              `layers (a batchNorm right after a dense layer is folded into it and trains as part of it)`,
+            `model: layer ${i} (${printable(l.name)}) is a ${l.type} layer; training supports dense, activation, dropout and ` +
+              `flatten layers (a batchNorm right after a dense layer is folded into it and trains as part of it)`,
           );
         }
+        const b = this.#built[i]!;
         layers.push({
           type: l.type, index: i, name: l.name, K: l.inputs, N: l.units,
-          packed: this.#built[i]!.packed, act: this.#built[i]!.act, slope: this.#built[i]!.slope,
+          packed: b.packed, act: b.act, slope: b.slope, slopes: b.slopes, descA: b.descA, rate: b.rate ?? 0,
         });
       });
       this.#trainer = new Trainer(this.#ctx, { own: (f) => this.own(f), disown: (p) => this.disown(p) }, layers, this.#inputs, this.#outputs);
@@ -1171,19 +1214,24 @@ export class Sequential extends Resource {
       const head = tr.head(o.loss, t.kind === 'labels', 'model.trainStep');
       tr.reserve(b);
       tr.load(input, t, this.#identity(b), 0, b);
+      this.#slopesMoved ||= this.#built.some((l) => l.slopes);
+      // Dropout masks: a stream of the model's seed, one step per trainStep call (fit has its own).
+      const masks = tr.dropout ? { base: this.#seedValue() ^ TRAIN_STEP_STREAM, step: this.#trainSteps++ } : undefined;
       this.#version++; // the pool's copies are stale from here on
-      return tr.step(head, b, o.optimizer, o.clipNorm);
+      return tr.step(head, b, o.optimizer, o.clipNorm, masks);
     } finally {
       this.leave();
     }
   }
 
   /**
-   * Mean gradients of the loss over `batch` rows, one entry per dense layer: weights row-major
-   * [units][inputs] and bias. Nothing is updated.
+   * Mean gradients of the loss over `batch` rows, one entry per layer with parameters (getWeights'
+   * form): a dense layer's weights (row-major [units][inputs]) and bias, plus `slope` when its
+   * activation is prelu; a prelu activation layer's `slope` (with empty weights and bias). Nothing
+   * is updated.
    */
   gradients(x: NumberArray, y: Targets | NumberArray, batch: number, options?: { loss?: LossName }): {
-    loss: number; layers: Array<{ weights: Float32Array; bias: Float32Array }>;
+    loss: number; layers: LayerWeights[];
   } {
     this.enter('gradients');
     try {
@@ -1291,6 +1339,8 @@ export class Sequential extends Resource {
     const aborted = () => { if (signal?.aborted) throw signal.reason ?? new SimdnnError('INVALID_ARGUMENT', 'model.fit: aborted'); };
     let lastYield = now();
     let stop = false;
+    let steps = 0;
+    const slopes = this.#built.some((l) => l.slopes);
     for (let epoch = 0; epoch < run.epochs && !stop; epoch++) {
       if (run.shuffle) shuffle(order, rng);
       let sum = 0;
@@ -1304,8 +1354,12 @@ export class Sequential extends Resource {
         try {
           const tr = this.#trainer!;
           tr.load(x!, t!, order, from, B);
+          // Dropout masks: from fit's seed (the model's seed and fit count, or options.seed), one
+          // step per batch, so a seeded fit is reproducible.
           this.#version++;
-          l = tr.step(head!, B, run.optimizer, run.clipNorm);
+          l = tr.step(head!, B, run.optimizer, run.clipNorm, tr.dropout ? { base: run.seed, step: steps++ } : undefined);
+          // `layers` read in a callback shows the slopes as trained so far
+          this.#slopesMoved ||= slopes;
           if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
         } finally {
           this.leave();
@@ -1345,49 +1399,86 @@ export class Sequential extends Resource {
     return history;
   }
 
-  /** The dense layers' weights, one entry per dense layer: weights row-major [units][inputs], bias. */
-  getWeights(): Array<{ weights: Float32Array; bias: Float32Array }> {
+  /** Layers with parameters: dense layers, and activation layers with a prelu (its slopes). */
+  #parameterised(): Array<{ l: LayerInfo; i: number }> {
+    return this.#layers.map((l, i) => ({ l, i })).filter(({ l, i }) => l.type === 'dense' || this.#built[i]!.slopes > 0);
+  }
+
+  /**
+   * The parameters, one entry per layer with parameters, in layer order: a dense layer's
+   * `{ weights, bias }` (weights row-major [units][inputs]) with `slope` when its activation is
+   * prelu, and a prelu activation layer's `{ weights: [], bias: [], slope }` (empty weights and
+   * bias: it has none). A slope is 1 value (shared by every unit) or one per unit.
+   */
+  getWeights(): LayerWeights[] {
     this.enter('getWeights');
     try {
-      return this.#layers.flatMap((l, i) => (l.type === 'dense' ? [ops.unpackWeights(this.#ctx, this.#built[i]!.packed, l.inputs, l.units)] : []));
+      return this.#parameterised().map(({ l, i }) => {
+        const b = this.#built[i]!;
+        const slope = b.slopes ? ops.download(this.#ctx, b.slope, b.slopes) : undefined;
+        if (l.type !== 'dense') return { weights: new Float32Array(0), bias: new Float32Array(0), slope: slope! };
+        const { weights, bias } = ops.unpackWeights(this.#ctx, b.packed, l.inputs, l.units);
+        return slope ? { weights, bias, slope } : { weights, bias };
+      });
     } finally {
       this.leave();
     }
   }
 
-  /** Replace the dense layers' weights (getWeights' form: one entry per dense layer, weights
-   *  [units][inputs] flat or nested, bias optional: zeros). Optimizer state is kept. */
-  setWeights(list: ReadonlyArray<{ weights: Weights; bias?: NumberArray }>): void {
+  /** Replace the parameters (getWeights' form: weights [units][inputs] flat or nested; a dense
+   *  layer's bias optional: zeros; its `slope` optional: kept; a prelu activation layer's entry
+   *  needs only `slope`, its weights and bias absent or empty). Optimizer state is kept. */
+  setWeights(list: ReadonlyArray<{ weights?: Weights; bias?: NumberArray; slope?: NumberArray }>): void {
     this.enter('setWeights');
     try {
       this.#notFitting('setWeights');
-      const dense = this.#layers.map((l, i) => ({ l, i })).filter(({ l }) => l.type === 'dense');
+      const entries = this.#parameterised();
       const count: unknown = Array.isArray(list) ? list.length : undefined;
-      if (count !== dense.length) {
-        throw new SimdnnError('SHAPE_MISMATCH', `model.setWeights: expected an array of ${dense.length} { weights, bias } entries (one per dense layer), received ${describe(list)}`);
+      if (count !== entries.length) {
+        throw new SimdnnError('SHAPE_MISMATCH', `model.setWeights: expected an array of ${entries.length} { weights, bias } entries (one per dense layer${entries.some(({ l }) => l.type !== 'dense') ? ', and one per prelu activation layer with its slope' : ''}), received ${describe(list)}`);
       }
       // Read and check everything before writing anything.
-      const values = dense.map(({ l, i }, j) => {
+      const values = entries.map(({ l, i }, j) => {
         const entry = (list as readonly unknown[])[j];
-        if (entry === null || typeof entry !== 'object') throw new SimdnnError('INVALID_WEIGHTS', `model.setWeights: [${j}] must be { weights, bias }, received ${describe(entry)}`);
-        const { weights, bias } = entry as Record<string, unknown>;
+        const form = l.type === 'dense' ? '{ weights, bias }' : '{ slope }';
+        if (entry === null || typeof entry !== 'object') throw new SimdnnError('INVALID_WEIGHTS', `model.setWeights: [${j}] must be ${form}, received ${describe(entry)}`);
+        const { weights, bias, slope } = entry as Record<string, unknown>;
         const where = `model.setWeights: [${j}] (layers[${i}])`;
-        const w = toFloats(weights, l.units * l.inputs, l.units, l.inputs, `${where}.weights`, 'inputs][units');
-        const b = bias === undefined ? new Float32Array(l.units) : toFloats(bias, l.units, 1, l.units, `${where}.bias`);
-        for (const [name, a] of [['weights', w], ['bias', b]] as const) {
-          const bad = a.findIndex((v) => !Number.isFinite(v));
-          if (bad >= 0) throw new SimdnnError('INVALID_WEIGHTS', `${where}.${name}[${bad}] is ${describe(a[bad])}; ${F32_RANGE}`);
+        const slopes = this.#built[i]!.slopes;
+        if (slope !== undefined && !slopes) throw new SimdnnError('INVALID_WEIGHTS', `${where}: has no prelu activation, so no 'slope'`);
+        if (l.type !== 'dense' && slope === undefined) throw new SimdnnError('INVALID_WEIGHTS', `${where}.slope is required (the prelu layer's ${slopes} slope${slopes > 1 ? 's' : ''})`);
+        if (l.type !== 'dense') {
+          for (const [name, v] of [['weights', weights], ['bias', bias]] as const) {
+            if (v !== undefined && !(typeof v === 'object' && v !== null && (v as ArrayLike<unknown>).length === 0)) {
+              throw new SimdnnError('INVALID_WEIGHTS', `${where}.${name}: a prelu activation layer has no ${name} (empty or absent), received ${describe(v)}`);
+            }
+          }
         }
-        return { w, b };
+        const w = l.type === 'dense' ? toFloats(weights, l.units * l.inputs, l.units, l.inputs, `${where}.weights`, 'inputs][units') : undefined;
+        const b = l.type !== 'dense' ? undefined : bias === undefined ? new Float32Array(l.units) : toFloats(bias, l.units, 1, l.units, `${where}.bias`);
+        const s = slope === undefined ? undefined : toFloats(slope, slopes, 1, slopes, `${where}.slope`);
+        for (const [name, a] of [['weights', w], ['bias', b], ['slope', s]] as const) {
+          const bad = a ? a.findIndex((v) => !Number.isFinite(v)) : -1;
+          if (bad >= 0) throw new SimdnnError('INVALID_WEIGHTS', `${where}.${name}[${bad}] is ${describe(a![bad])}; ${F32_RANGE}`);
+        }
+        return { w, b, s };
       });
       this.#version++;
-      dense.forEach(({ l, i }, j) => {
+      entries.forEach(({ l, i }, j) => {
+        const built = this.#built[i]!;
+        const { w, b, s } = values[j]!;
+        if (s) {
+          ops.upload(this.#ctx, built.slope, s);
+          if (built.descA) ops.copyFloat(this.#ctx, built.descA, built.slope);
+          this.#slopesMoved = true;
+        }
+        if (!w || !b) return;
         const arena = this.#ctx.arena;
         const raw = arena.allocF32(l.units * l.inputs + l.units);
         try {
-          ops.upload(this.#ctx, raw, values[j]!.w);
-          ops.upload(this.#ctx, raw + values[j]!.w.length * 4, values[j]!.b);
-          ops.packWeights(this.#ctx, this.#built[i]!.packed, raw, raw + values[j]!.w.length * 4, l.inputs, l.units, 'out-in');
+          ops.upload(this.#ctx, raw, w);
+          ops.upload(this.#ctx, raw + w.length * 4, b);
+          ops.packWeights(this.#ctx, built.packed, raw, raw + w.length * 4, l.inputs, l.units, 'out-in');
         } finally {
           arena.release(raw);
         }

@@ -140,14 +140,23 @@ export function modelForward(ctx: Ctx, out: number, x: number, batch: number, de
 // ---------------------------------------------------------------------------------------------
 // Training (src/train/trainer.ts is the only caller).
 
-/** dx = dy·act'(z) for an elementwise activation or PReLU (dx may equal dy). False for a kind with
- *  no elementwise derivative (softmax, logSoftmax). */
-export function activationBackward(ctx: Ctx, act: ResolvedActivation, dx: number, dy: number, z: number, n: number, slopePtr: number, period: number): boolean {
-  if (act.kind === ACTIVATION_KINDS.prelu) {
-    ctx.k.prelu_backward_f32(dx, 0, dy, z, slopePtr, n, period);
-    return true;
-  }
+/** dx = dy·act'(z) for an elementwise activation (dx may equal dy). False for a kind with no
+ *  elementwise derivative (prelu: preluBackward; softmax, logSoftmax). */
+export function activationBackward(ctx: Ctx, act: ResolvedActivation, dx: number, dy: number, z: number, n: number): boolean {
   return ctx.k.activation_backward_f32(act.kind, dx, dy, z, n, act.a, act.b) === 1;
+}
+
+/** PReLU forward in training, its `slopes` slopes (1, shared, or `period`, one per unit) read from
+ *  the parameter block at slopePtr: the trained values, never the resolved activation's. */
+export function preluForward(ctx: Ctx, out: number, inp: number, n: number, slopePtr: number, slopes: number, period: number): void {
+  if (slopes === 1) ctx.k.activate_f32(ACTIVATION_KINDS.leakyRelu, out, inp, n, ctx.arena.f32()[slopePtr >>> 2]!, 0);
+  else ctx.k.prelu_f32(out, inp, slopePtr, n, period);
+}
+
+/** PReLU backward: dx = dy·prelu'(z) (dx may equal dy) and dslope += ∂loss/∂slope (`slopes` floats
+ *  at dslope: 1, shared, or `period`, one per unit). */
+export function preluBackward(ctx: Ctx, dx: number, dslope: number, dy: number, z: number, n: number, slopePtr: number, slopes: number, period: number): void {
+  ctx.k.prelu_backward_f32(dx, dslope, dy, z, slopePtr, n, slopes === 1 ? 1 : period);
 }
 
 /** dx = dY·W (dx = 0: skipped) and dpacked += [Σ dY | dYᵀ·X] on the packed panels. */
@@ -187,6 +196,23 @@ export function sumSquares(ctx: Ctx, x: number, n: number): number {
 
 export function scale(ctx: Ctx, out: number, inp: number, s: number, n: number): void {
   ctx.k.scale_f32(out, inp, s, n);
+}
+
+/** Inverted dropout of n floats (out may equal inp): out = inp·mask(seed), the mask kept where the
+ *  element's hash ≥ threshold, scaled by `scale` (assembly/dropout.ts). */
+export function dropout(ctx: Ctx, out: number, inp: number, n: number, seed: number, threshold: number, scale: number): void {
+  ctx.k.dropout_f32(out, inp, n, seed | 0, threshold | 0, scale);
+}
+
+/** Copy n floats from byte offset src to dst (the ranges may overlap). */
+export function copy(ctx: Ctx, dst: number, src: number, n: number): void {
+  if (n > 0 && dst !== src) ctx.arena.f32().copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + n);
+}
+
+/** Copy one float from byte offset src to dst. */
+export function copyFloat(ctx: Ctx, dst: number, src: number): void {
+  const heap = ctx.arena.f32();
+  heap[dst >>> 2] = heap[src >>> 2]!;
 }
 
 /** Set n floats at byte offset ptr to zero. */

@@ -3,41 +3,50 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { ACTIVATION_KINDS } from '../src/activations.js';
+import { ELEMENTWISE_ACTIVATIONS } from '../src/activation-table.js';
 import { DESC, LAYER_TYPE, LAYOUT } from '../src/ops.js';
 
 const root = new URL('../', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
 
 describe('ABI between assembly/ and src/', () => {
-  it('activation kinds match `enum Act` in assembly/activations.ts', () => {
-    const body = /export const enum Act \{([\s\S]*?)\}/.exec(read('assembly/activations.ts'))![1]!;
+  it('the generated activation dispatch and table are up to date with assembly/activations.json', async () => {
+    // A non-literal specifier: the generator is plain JavaScript (scripts/*.mjs), typed loosely here.
+    const gen = (await import('../scripts/gen-activations.mjs' as string)) as { generate(): Record<string, string> };
+    const files = gen.generate();
+    expect(Object.keys(files).sort()).toEqual(['assembly/activation_dispatch.ts', 'src/activation-table.ts']);
+    for (const [path, text] of Object.entries(files)) {
+      expect(read(path), `${path} is stale: run \`node scripts/gen-activations.mjs\` (npm run build does)`).toBe(text);
+    }
+  });
+
+  it('activation kinds match `enum Act` in assembly/activation_dispatch.ts and the list', () => {
+    const body = /export const enum Act \{([\s\S]*?)\}/.exec(read('assembly/activation_dispatch.ts'))![1]!;
     const asKinds = Object.fromEntries([...body.matchAll(/(\w+)\s*=\s*(\d+)/g)].map((m) => [m[1]!.toLowerCase(), Number(m[2])]));
     const tsKinds = Object.fromEntries(Object.entries(ACTIVATION_KINDS).map(([k, v]) => [k.toLowerCase(), v]));
     expect(asKinds).toEqual(tsKinds);
+    const list = (JSON.parse(read('assembly/activations.json')) as { activations: Array<{ name: string }> }).activations;
+    expect(list.map((a) => a.name)).toEqual(Object.keys(ACTIVATION_KINDS));
   });
 
-  it('every elementwise activation has a forward in activate_f32 and actVec and a derivative in activation_backward_f32', () => {
+  it('every elementwise activation of the list has its Op class with a forward and a derivative side by side', () => {
     const src = read('assembly/activations.ts');
-    const members = [.../export const enum Act \{([\s\S]*?)\}/.exec(src)![1]!.matchAll(/(\w+)\s*=\s*\d+/g)].map((m) => m[1]!);
-    const notElementwise = ['PRelu', 'Softmax', 'LogSoftmax'];
-    const elementwise = members.filter((m) => !notElementwise.includes(m)).sort();
-    const casesOf = (fn: string) => {
-      const start = src.indexOf(`export function ${fn}(`);
-      expect(start, fn).toBeGreaterThan(0);
-      const body = src.slice(start, src.indexOf('\n}\n', start));
-      return [...body.matchAll(/case Act\.(\w+):/g)].map((m) => m[1]!);
-    };
-    // activate_f32 and actVec compute Linear in their default branch
-    expect([...casesOf('activate_f32'), 'Linear'].sort()).toEqual(elementwise);
-    expect([...casesOf('actVec'), 'Linear'].sort()).toEqual(elementwise);
-    expect(casesOf('activation_backward_f32').sort()).toEqual(elementwise);
-    // each op class defines its forward and its derivative side by side
-    const classes = [...src.matchAll(/class (Op\w+) \{([\s\S]*?)\n\}/g)];
-    expect(classes.length).toBeGreaterThanOrEqual(elementwise.length);
-    for (const m of classes) {
-      expect(m[2], `${m[1]} has apply`).toMatch(/@inline apply\(/);
-      expect(m[2], `${m[1]} has deriv`).toMatch(/@inline deriv\(/);
+    const classes = new Map([...src.matchAll(/export class (Op\w+) \{([\s\S]*?)\n\}/g)].map((m) => [m[1]!, m[2]!]));
+    const list = (JSON.parse(read('assembly/activations.json')) as { activations: Array<{ name: string; kind: string; op?: null | { then: string; else: string } }> }).activations;
+    const used = new Set<string>();
+    for (const a of list) {
+      expect(ELEMENTWISE_ACTIVATIONS.has(a.name as never), a.name).toBe(a.op !== null);
+      if (a.op === null) continue;
+      for (const op of a.op ? [a.op.then, a.op.else] : [`Op${a.kind}`]) {
+        used.add(op);
+        const body = classes.get(op);
+        expect(body, `${a.name}: class ${op} in assembly/activations.ts`).toBeDefined();
+        expect(body, `${op} has apply`).toMatch(/@inline apply\(/);
+        expect(body, `${op} has deriv`).toMatch(/@inline deriv\(/);
+      }
     }
+    // and no Op class is left out of the list
+    expect([...classes.keys()].filter((c) => !used.has(c))).toEqual([]);
   });
 
   it('layer descriptor offsets match model_forward_f32', () => {
@@ -80,7 +89,7 @@ describe('compiled kernels', () => {
     });
 
     it(`${binary}: activation and softmax kernels are vectorised`, () => {
-      const act = func('activations/activate_f32');
+      const act = func('activation_dispatch/activate_f32');
       expect(act).toMatch(/f32x4\.pmax/); // relu
       expect(act).toMatch(/i32x4\.shl/); // exp: 2^n built in the exponent bits
       expect(act).toMatch(/f32x4\.div/); // sigmoid

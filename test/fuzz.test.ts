@@ -147,6 +147,10 @@ function slopeValues(a: Act, channels: number): Float32Array {
   if (a.slope === 'perChannel') return rand(channels, a.slopeSeed ?? 1, -1, 1);
   return Float32Array.of(a.slope ?? 0);
 }
+/** PReLU slopes are parameters: one per channel, or one shared. */
+function slopeCount(a: Act, channels: number): number {
+  return a.name !== 'prelu' ? 0 : a.slope === 'perChannel' ? channels : 1;
+}
 function refAct(a: Act, channels: number): RefAct {
   const r: RefAct = { name: a.name, params: refParams(a) };
   if (a.name === 'prelu') {
@@ -325,6 +329,7 @@ function build(gen: GenModel): { spec: ModelSpec; ref: RefModel } {
     if (L.kind === 'activation') {
       layers.push({ type: 'activation', activation: specAct(L.act, width) });
       refLayers.push({ dense: false, K: width, N: width, act: refAct(L.act, width) });
+      params += slopeCount(L.act, width);
       return;
     }
     const K = width;
@@ -337,7 +342,7 @@ function build(gen: GenModel): { spec: ModelSpec; ref: RefModel } {
     if (L.seed % 5 === 0) spec.type = 'dense';
     layers.push(spec);
     refLayers.push({ dense: true, K, N, w: Float64Array.from(outIn), b: bias && Float64Array.from(bias), act: refAct(L.act, N) });
-    params += K * N + N;
+    params += K * N + N + slopeCount(L.act, N);
     width = N;
   });
   const spec: ModelSpec = { layers: layers as ModelSpec['layers'] };

@@ -286,7 +286,29 @@ export function refPreluBackward(dy: ArrayLike<number>, x: ArrayLike<number>, sl
 // A whole Sequential model in float64: forward, loss and mean gradients per dense layer.
 
 export interface RefActivation { name: string; p?: DerivParams & { slope?: ArrayLike<number> } }
-export interface RefLayer { type: 'dense' | 'activation'; K: number; N: number; w?: ArrayLike<number>; b?: ArrayLike<number>; act: RefActivation }
+export interface RefLayer {
+  type: 'dense' | 'activation' | 'dropout'; K: number; N: number; w?: ArrayLike<number>; b?: ArrayLike<number>; act: RefActivation;
+  /** dropout: the multiplier of each element (B × N: 0 or 1/(1 − rate)); absent: the identity. */
+  mask?: ArrayLike<number>;
+}
+
+/** Inverted dropout's mask as assembly/dropout.ts defines it, written from the definition:
+ *  element i is kept (multiplier 1/(1 − rate), as float32) when mix(mix(i) ^ seed) ≥ ⌊rate·2³²⌋,
+ *  mix = lowbias32; otherwise its multiplier is 0. */
+export function refDropoutMask(n: number, seed: number, rate: number): Float64Array {
+  const mix = (x: number) => {
+    x = (x ^ (x >>> 16)) >>> 0;
+    x = Number((BigInt(x) * 0x7feb352dn) & 0xffffffffn);
+    x = (x ^ (x >>> 15)) >>> 0;
+    x = Number((BigInt(x) * 0x846ca68bn) & 0xffffffffn);
+    return (x ^ (x >>> 16)) >>> 0;
+  };
+  const threshold = Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32));
+  const scale = Math.fround(1 / (1 - rate));
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = mix((mix(i) ^ seed) >>> 0) >= threshold ? scale : 0;
+  return out;
+}
 export type RefLoss = 'mse' | 'mae' | 'crossEntropy' | 'binaryCrossEntropy';
 
 /** act(x) in float64, with softplus' β/threshold and PReLU's per-unit slope (unit j). */
@@ -312,6 +334,8 @@ export interface RefModelResult {
   loss: number;
   output: Float64Array;
   grads: Array<{ w: Float64Array; b: Float64Array }>;
+  /** Per layer: the mean gradient of its prelu slopes (as many as it has), or undefined. */
+  slopes: Array<Float64Array | undefined>;
 }
 
 /** Forward, loss and mean parameter gradients of a model over B rows. Targets: class indices
@@ -336,7 +360,9 @@ export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targ
     } else z = a;
     zs.push(z);
     let y: Float64Array;
-    if (SOFTMAX.has(l.act.name)) {
+    if (l.type === 'dropout') {
+      y = l.mask ? z.map((v, j) => v * l.mask![j]!) : z;
+    } else if (SOFTMAX.has(l.act.name)) {
       y = new Float64Array(z.length);
       for (let m = 0; m < B; m++) {
         let mx = -Infinity;
@@ -361,11 +387,24 @@ export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targ
         : loss === 'mse' ? refMse(input, targets) : refMae(input, targets);
   let g = ref.grad;
   const grads: Array<{ w: Float64Array; b: Float64Array }> = [];
+  const slopes: Array<Float64Array | undefined> = layers.map(() => undefined);
   for (let i = layers.length - 1; i >= 0; i--) {
     const l = layers[i]!;
+    if (l.type === 'dropout') {
+      if (l.mask) g = g.map((v, j) => v * l.mask![j]!);
+      continue;
+    }
     if (!(i === layers.length - 1 && fused)) {
       if (SOFTMAX.has(l.act.name)) throw new Error('reference: softmax inside the model');
       const z = zs[i]!;
+      if (l.act.name === 'prelu') {
+        // ∂(slope·x)/∂slope = x where x ≤ 0 (x where the slope is used), summed over rows (and over
+        // units for one shared slope)
+        const P = l.act.p!.slope!.length;
+        const ds = new Float64Array(P);
+        g.forEach((v, j) => { if (!(z[j]! > 0)) ds[(j % l.N) % P]! += v * z[j]!; });
+        slopes[i] = ds;
+      }
       g = g.map((v, j) => v * refActivationDeriv(l.act, z[j]!, j % l.N));
     }
     if (l.type === 'dense') {
@@ -375,5 +414,5 @@ export function refModel(layers: readonly RefLayer[], x: ArrayLike<number>, targ
       g = r.dx;
     }
   }
-  return { loss: ref.loss, output: a, grads };
+  return { loss: ref.loss, output: a, grads, slopes };
 }

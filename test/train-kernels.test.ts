@@ -6,8 +6,9 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rand, refActivation } from './reference.js';
 import { ACTIVATION_KINDS } from '../src/activations.js';
+import { ELEMENTWISE_ACTIVATIONS } from '../src/activation-table.js';
 import {
-  pack, packedFloats, packedIndex, refActivationDerivative, refAdamStep, refPreluBackward, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
+  pack, packedFloats, packedIndex, refActivationDerivative, refDropoutMask, refAdamStep, refPreluBackward, refDenseBackward, refMae, refMse, refRmspropStep, refSgdStep,
   refSigmoidBce, refSoftmaxCrossEntropy, refSoftmaxCrossEntropyProbs, unpack,
   type AdamOptions, type DerivParams, type LossRef, type RmspropOptions, type SgdOptions,
 } from './reference-backward.js';
@@ -609,11 +610,11 @@ function refForward(name: string, x: number, p: DerivParams): number {
 }
 
 describe(`activation_backward_f32 (${SIMD} binary)`, () => {
-  it('every activation kind has a derivative, or is one of the three that are not elementwise (drift check)', () => {
+  it('every elementwise activation of the list has a derivative and a case below; the others have none here (drift check)', () => {
     const covered = new Set(DERIV_CASES.map((c) => c.kind));
     const D = heap.alloc(8);
     for (const [name, kind] of Object.entries(ACTIVATION_KINDS)) {
-      const elementwise = !['prelu', 'softmax', 'logSoftmax'].includes(name);
+      const elementwise = ELEMENTWISE_ACTIVATIONS.has(name as never);
       expect(k.activation_backward_f32(kind, D, D, D, 4, 0, 0), `${name}: kernel has a derivative`).toBe(elementwise ? 1 : 0);
       if (elementwise) expect(covered.has(kind), `${name}: tested below`).toBe(true);
     }
@@ -655,6 +656,43 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
     }
   });
 
+  it('prelu_backward_f32 with one shared slope (period 1): the flat loop sums every element once, never the padding past n', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 17, 33, 1023]) {
+      heap.reset();
+      const x = rand(n, n + 200, -1, 1);
+      const dy = rand(n, n + 201, -2, 2);
+      // garbage past n in both inputs: a sum that read the padding lanes would change
+      const X = heap.put(Float32Array.from([...x, -1e6, -2e6, -3e6]), 4);
+      const DY = heap.put(Float32Array.from([...dy, 1e6, 2e6, 3e6]), 8);
+      const S = heap.put(Float32Array.of(0.3), 0);
+      const DS = heap.put(Float32Array.of(0.5), 0);
+      const DX = heap.alloc(n, 12);
+      k.prelu_backward_f32(DX, DS, DY, X, S, n, 1);
+      heap.checkGuards();
+      expectClose(heap.read(DX, n), Array.from(refPreluBackward(dy, x, [Math.fround(0.3)]), (v) => Math.fround(v)), () => 1e-30, `n ${n}`);
+      let ref = 0.5;
+      for (let i = 0; i < n; i++) if (!(x[i]! > 0)) ref += dy[i]! * x[i]!;
+      expectClose(heap.read(DS, 1), [ref], () => 4e-7 * (Math.sqrt(n) + 2), `dslope n ${n}`);
+    }
+  });
+
+  it('prelu_backward_f32: NaN propagates into dx through dy, and into the slope gradient through x or dy where the slope is used', () => {
+    for (const period of [1, 3]) {
+      heap.reset();
+      // x NaN (not > 0: the slope side) poisons its slope's gradient; dy NaN where x > 0 does not
+      const x = Float32Array.of(NaN, 1, -1, 2, -2, 0.5);
+      const dy = Float32Array.of(1, NaN, 1, 1, 1, 1);
+      const X = heap.put(x), DY = heap.put(dy), S = heap.put(new Float32Array(period).fill(0.25));
+      const DS = heap.put(new Float32Array(period)), DX = heap.alloc(6);
+      k.prelu_backward_f32(DX, DS, DY, X, S, 6, period);
+      const dx = heap.read(DX, 6), ds = heap.read(DS, period);
+      // dx: PyTorch's rule, x > 0 ? dy : slope·dy (x NaN takes the slope side: 0.25·1)
+      expect(Array.from(dx)).toEqual([0.25, NaN, 0.25, 1, 0.25, 1]);
+      if (period === 1) expect(Number.isNaN(ds[0]!)).toBe(true);
+      else expect([Number.isNaN(ds[0]!), ds[1], ds[2]]).toEqual([true, -2, -1]); // unit 1: x = 1 (not used), −2; unit 2: −1, 0.5 (not used)
+    }
+  });
+
   it('prelu_backward_f32: dy where x > 0, slope·dy elsewhere; dslope += Σ dy·x where x ≤ 0; every period, in place', () => {
     for (const period of [1, 3, 4, 5, 8, 9]) {
       for (const rows of [1, 2, 5]) {
@@ -685,6 +723,71 @@ describe(`activation_backward_f32 (${SIMD} binary)`, () => {
         heap.checkGuards();
         expect(heap.read(DY, n)).toEqual(heap.read(DX, n));
       }
+    }
+  });
+});
+
+describe(`dropout_f32 (${SIMD} binary)`, () => {
+  const args = (rate: number) => ({ threshold: Math.min(2 ** 32 - 1, Math.floor(rate * 2 ** 32)), scale: Math.fround(1 / (1 - rate)) });
+
+  it('out = inp·mask with the mask of the float64 reference, exactly: sizes, misaligned, in place, nothing past n written', () => {
+    for (const rate of [0, 0.1, 0.5, 0.9]) {
+      for (const seed of [0, 1, 0xdeadbeef, 0xffffffff]) {
+        for (const n of [...SIZES, 1023]) {
+          heap.reset();
+          const x = rand(n, n + seed % 97, -3, 3);
+          const { threshold, scale } = args(rate);
+          const mask = refDropoutMask(n, seed, rate);
+          const ref = Array.from(x, (v, i) => Math.fround(v * mask[i]!));
+          const X = heap.put(x, (4 * n) % 16);
+          const OUT = heap.alloc(n, (4 * n + 8) % 16);
+          k.dropout_f32(OUT, X, n, seed | 0, threshold | 0, scale);
+          heap.checkGuards();
+          expect(Array.from(heap.read(OUT, n)), `rate ${rate} seed ${seed} n ${n}`).toEqual(ref);
+          k.dropout_f32(X, X, n, seed | 0, threshold | 0, scale); // in place
+          heap.checkGuards();
+          expect(Array.from(heap.read(X, n))).toEqual(ref);
+        }
+      }
+    }
+  });
+
+  it('rate 0 keeps everything unchanged; NaN and ±Infinity propagate where kept and become NaN where dropped (x·0, as PyTorch)', () => {
+    const x = Float32Array.of(NaN, Infinity, -Infinity, 1, -0, 2, NaN, Infinity);
+    const X = heap.put(x);
+    const OUT = heap.alloc(x.length);
+    k.dropout_f32(OUT, X, x.length, 7, 0, 1);
+    expect(Array.from(heap.read(OUT, x.length))).toEqual(Array.from(x));
+    const mask = refDropoutMask(x.length, 7, 0.5);
+    expect(mask.some((m) => m === 0) && mask.some((m) => m > 0)).toBe(true);
+    const { threshold, scale } = args(0.5);
+    k.dropout_f32(OUT, X, x.length, 7, threshold | 0, scale);
+    const got = heap.read(OUT, x.length);
+    x.forEach((v, i) => expect(Object.is(got[i], Math.fround(v * mask[i]!)), `element ${i}: ${v}·${mask[i]} = ${got[i]}`).toBe(true));
+  });
+
+  it('keeps 1 − rate of the elements and preserves the expected value (within 5σ over 2^17 elements), independent masks per seed', () => {
+    const n = 1 << 17;
+    const ones = heap.put(new Float32Array(n).fill(1));
+    const OUT = heap.alloc(n);
+    const OUT2 = heap.alloc(n);
+    for (const rate of [0.1, 0.5, 0.8]) {
+      const { threshold, scale } = args(rate);
+      k.dropout_f32(OUT, ones, n, 12345, threshold | 0, scale);
+      k.dropout_f32(OUT2, ones, n, 12346, threshold | 0, scale);
+      const a = heap.read(OUT, n), b = heap.read(OUT2, n);
+      let kept = 0, sum = 0, both = 0;
+      for (let i = 0; i < n; i++) {
+        if (a[i]! > 0) kept++;
+        if (a[i]! > 0 && b[i]! > 0) both++;
+        sum += a[i]!;
+      }
+      const p = 1 - rate;
+      const sd = Math.sqrt(n * p * (1 - p));
+      expect(Math.abs(kept - n * p), `rate ${rate}: kept ${kept}`).toBeLessThan(5 * sd);
+      expect(Math.abs(sum / n - 1), `rate ${rate}: mean ${sum / n}`).toBeLessThan((5 * sd * scale) / n);
+      // neighbouring seeds: as independent as two coin sequences (both kept ≈ p²)
+      expect(Math.abs(both - n * p * p), `rate ${rate}: kept in both ${both}`).toBeLessThan(5 * Math.sqrt(n * p * p * (1 - p * p)));
     }
   });
 });

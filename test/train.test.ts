@@ -4,6 +4,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Sequential } from '../src/node.js';
 import { IN_BROWSER, runtime, SIMD } from './runtime.js';
 import { rand } from './reference.js';
+import { ACTIVATION_NAMES } from '../src/activations.js';
+import { ELEMENTWISE_ACTIVATIONS } from '../src/activation-table.js';
 import { refModel, type RefActivation, type RefLayer, type RefLoss } from './reference-backward.js';
 
 let nn: Runtime;
@@ -109,12 +111,20 @@ function checkCase(c: Case): void {
   got.layers.forEach((g, i) => {
     expectNear(g.weights, r.grads[i]!.w, 2e-4, `${what}: layer ${i} dW`);
     expectNear(g.bias, r.grads[i]!.b, 2e-4, `${what}: layer ${i} db`);
+    const ds = r.slopes[i];
+    expect(g.slope === undefined, `${what}: layer ${i} has a slope gradient exactly when it has a prelu`).toBe(ds === undefined);
+    if (ds) expectNear(g.slope!, ds, 2e-4, `${what}: layer ${i} dslope`);
   });
   // gradients() leaves the weights alone
   expect(model.predict(x, c.B)).toEqual(model.predict(x, c.B));
 }
 
 describe(`model.gradients against the float64 model (${SIMD} binary)`, () => {
+  it('HIDDEN covers every elementwise activation of the list (assembly/activations.json)', () => {
+    const covered = new Set(HIDDEN.map((h) => h.ref.name));
+    expect(ACTIVATION_NAMES.filter((n) => ELEMENTWISE_ACTIVATIONS.has(n) && !covered.has(n))).toEqual([]);
+  });
+
   it('every hidden activation, with mse, batch 1 and odd batches, awkward sizes', () => {
     let seed = 100;
     for (const hidden of HIDDEN) {
@@ -186,7 +196,7 @@ describe(`model.gradients against the float64 model (${SIMD} binary)`, () => {
     }
   });
 
-  it('PReLU with per-unit slopes (input gradient; the slopes are not trained)', () => {
+  it('PReLU with per-unit slopes (input and slope gradients; test/train-prelu.test.ts has more)', () => {
     const slope = Array.from(rand(5, 3, -0.5, 0.5));
     const hidden = { spec: { name: 'prelu', slope }, ref: { name: 'prelu', p: { slope } } };
     for (const B of [1, 6]) checkCase({ K: 4, H: 5, C: 3, B, hidden, out: 'linear', loss: 'mse', labels: false, seed: 7 + B });

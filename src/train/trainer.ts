@@ -7,25 +7,65 @@
 //     Z (the activation's input, which each derivative reads) and its output Y (= Z for a dense
 //     layer without activation), and two gradient buffers that alternate between layers. It only
 //     grows (to the largest batch seen), so steps allocate nothing.
-//   - per dense layer, one parameter block: its gradient slab in the packed panel layout (what
-//     dense_backward_f32 accumulates into; padding lanes stay 0) followed by the optimizer's state
-//     slabs (same layout), so every optimizer kernel runs over whole slabs. Gradients are zero
-//     between steps (the optimizer kernels clear them as they read them).
+//   - per layer with parameters (dense, prelu), one gradient block: its gradient slab in the layout
+//     of the layer's parameter block (a dense layer's packed panels, then its prelu slopes when it
+//     has them; an activation layer's slopes), padding lanes 0, followed by the optimizer's state
+//     slabs (same layout), so every optimizer kernel runs over whole slabs and one call updates a
+//     layer's weights, bias and slopes together. Gradients are zero between steps (the optimizer
+//     kernels clear them as they read them).
+//
+// PReLU slopes are parameters (PyTorch's nn.PReLU weight): the model keeps them in arena memory,
+// right after a dense layer's packed panels (or in an activation layer's own block), and the
+// forward, backward and optimizer read and write them there. One shared slope runs as leakyRelu
+// in predict() with the slope in its layer descriptor: the trainer copies it there after each update.
 import { SimdnnError } from '../errors.js';
 import { ACTIVATION_KINDS, type ResolvedActivation } from '../activations.js';
 import * as ops from '../ops.js';
 import type { Ctx, LossKernel } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
+import { dropoutParams, dropoutSeed } from './dropout.js';
 
 export interface TrainLayer {
-  type: 'dense' | 'activation';
+  type: 'dense' | 'activation' | 'dropout';
   index: number;
   name: string;
   K: number;
   N: number;
   packed: number;
   act: ResolvedActivation;
+  /** PReLU: the slopes' address (after a dense layer's panels, or the activation layer's block). */
   slope: number;
+  /** PReLU: how many slopes (1, shared by every unit, or N); 0 for any other activation. */
+  slopes: number;
+  /** A shared slope: the byte address of its copy in the layer descriptor (`a`), kept in step. */
+  descA: number;
+  /** dropout: the drop rate (0 ≤ rate < 1); 0 for other layers. */
+  rate: number;
+}
+
+/** Where a training step's dropout masks come from (their seeds: src/train/dropout.ts); absent in
+ *  evaluate() and gradients(), where dropout is the identity. */
+export interface MaskSource {
+  base: number;
+  step: number;
+}
+
+/** The parameter layout of one layer: where its parameters start, how many floats the optimizer
+ *  runs over, and where its slopes (if any) sit in that slab. The model allocates the blocks. */
+export function paramLayout(type: TrainLayer['type'], K: number, N: number, slopes: number): { slab: number; slopeAt: number } {
+  const panels = type === 'dense' ? packedFloats(K, N) : 0;
+  return { slab: panels + (slopes ? Math.ceil(slopes / 4) * 4 : 0), slopeAt: panels };
+}
+
+/** One entry of gradients() / getWeights() / setWeights(), per layer with parameters: a dense
+ *  layer's weights ([units][inputs], row-major) and bias, with `slope` when its activation is prelu;
+ *  a prelu activation layer's `slope`, with `weights` and `bias` empty (it has none). One type for
+ *  both, so that code written for dense-only models keeps its types. */
+export interface LayerWeights {
+  weights: Float32Array;
+  bias: Float32Array;
+  /** The prelu slopes (1, shared by every unit, or one per unit); absent without a prelu. */
+  slope?: Float32Array;
 }
 
 /** The model's allocator, for blocks the model owns. */
@@ -85,9 +125,12 @@ export class Trainer {
   #ga = 0;
   #gb = 0;
 
-  /** Per layer (0 for activation layers): the parameter block, its slab size in floats. */
+  /** Per layer (0 for layers without parameters): the gradient block, the slab size in floats, the
+   *  parameters' address and the slopes' offset in the slab. */
   #params: number[] = [];
   #slab: number[] = [];
+  #param: number[] = [];
+  #slopeAt: number[] = [];
   #key = '';
   #stateCount = 0;
   /** Optimizer steps taken with the current state (Adam's bias correction, SGD's first step). */
@@ -100,11 +143,19 @@ export class Trainer {
     this.#inputs = inputs;
     this.#outputs = outputs;
     this.#widest = Math.max(inputs, ...layers.map((l) => l.N));
-    this.#slab = layers.map((l) => (l.type === 'dense' ? packedFloats(l.K, l.N) : 0));
+    const layout = layers.map((l) => paramLayout(l.type, l.K, l.N, l.slopes));
+    this.#slab = layout.map((p) => p.slab);
+    this.#slopeAt = layout.map((p) => p.slopeAt);
+    this.#param = layers.map((l) => (l.type === 'dense' ? l.packed : l.slope));
+    this.#dropout = layers.some((l) => l.rate > 0);
     this.#params = layers.map(() => 0);
   }
 
   get capacity(): number { return this.#capacity; }
+
+  /** Whether a training step draws dropout masks (a dropout layer with rate > 0). */
+  get dropout(): boolean { return this.#dropout; }
+  readonly #dropout: boolean;
 
   /** Check that this model can be trained with `loss`, and how the loss meets its output. */
   head(loss: LossName, labels: boolean, what: string): Head {
@@ -210,15 +261,29 @@ export class Trainer {
     else ops.gatherRows(this.#ctx, this.#t, t.values, idx, from, B, this.#outputs);
   }
 
-  /** Forward pass over the loaded batch, keeping every layer's Z and Y. */
-  forward(B: number): void {
+  /** The masks of the forward pass just run (the backward pass applies the same ones). */
+  #masks: MaskSource | undefined;
+
+  /** Forward pass over the loaded batch, keeping every layer's Z and Y. With `masks`, dropout
+   *  layers drop (a training step); without, they copy their input (evaluate, gradients). */
+  forward(B: number, masks?: MaskSource): void {
     const ctx = this.#ctx;
     let src = this.#x;
+    this.#masks = masks;
     this.#layers.forEach((l, i) => {
       const z = this.#z[i]!;
       const y = this.#y[i]!;
+      if (l.type === 'dropout') {
+        if (masks && l.rate > 0) {
+          const { threshold, scale } = dropoutParams(l.rate);
+          ops.dropout(ctx, y, z, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
+        } else ops.copy(ctx, y, z, B * l.N);
+        src = y;
+        return;
+      }
       if (l.type === 'dense') ops.dense(ctx, z, src, l.packed, B, l.K, l.N, LINEAR);
       if (SOFTMAXES.has(l.act.kind)) ops.softmax(ctx, l.act.kind === ACTIVATION_KINDS.logSoftmax, y, z, B, l.N);
+      else if (l.slopes) ops.preluForward(ctx, y, z, B * l.N, l.slope, l.slopes, l.N);
       else if (y !== z) ops.activate(ctx, l.act, y, z, B * l.N, l.slope);
       src = y;
     });
@@ -245,8 +310,19 @@ export class Trainer {
     let other = this.#gb;
     for (let i = L - 1; i >= 0; i--) {
       const l = this.#layers[i]!;
-      if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
-        if (!ops.activationBackward(ctx, l.act, g, g, this.#z[i]!, B * l.N, l.slope, l.N)) {
+      if (l.type === 'dropout') {
+        // dx = dy·mask: the same kernel with the same seed as the forward pass
+        const masks = this.#masks;
+        if (masks && l.rate > 0) {
+          const { threshold, scale } = dropoutParams(l.rate);
+          ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
+        }
+        continue;
+      }
+      if (l.slopes) {
+        ops.preluBackward(ctx, g, this.#params[i]! + 4 * this.#slopeAt[i]!, g, this.#z[i]!, B * l.N, l.slope, l.slopes, l.N);
+      } else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
+        if (!ops.activationBackward(ctx, l.act, g, g, this.#z[i]!, B * l.N)) {
           throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
         }
       }
@@ -258,7 +334,7 @@ export class Trainer {
     }
   }
 
-  /** One optimizer step over every dense layer (clipping the global gradient norm first). */
+  /** One optimizer step over every layer with parameters (clipping the global gradient norm first). */
   update(opt: Optimizer, clipNorm: number): void {
     const ctx = this.#ctx;
     if (clipNorm > 0) {
@@ -275,23 +351,25 @@ export class Trainer {
       const n = this.#slab[i]!;
       if (n === 0) return;
       const g = this.#params[i]!;
+      const p = this.#param[i]!;
       const s1 = g + 4 * n;
       const s2 = s1 + 4 * n;
       const s3 = s2 + 4 * n;
       switch (opt.name) {
         case 'sgd':
-          ops.sgd(ctx, l.packed, opt.momentum > 0 ? s1 : 0, g, n, opt.lr, opt.momentum, t === 1 ? 0 : opt.dampening, opt.weightDecay, opt.nesterov);
+          ops.sgd(ctx, p, opt.momentum > 0 ? s1 : 0, g, n, opt.lr, opt.momentum, t === 1 ? 0 : opt.dampening, opt.weightDecay, opt.nesterov);
           break;
         case 'adam': case 'adamw':
-          ops.adam(ctx, opt.name === 'adamw', l.packed, s1, s2, g, n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, 1 - opt.beta1 ** t, 1 - opt.beta2 ** t);
+          ops.adam(ctx, opt.name === 'adamw', p, s1, s2, g, n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, 1 - opt.beta1 ** t, 1 - opt.beta2 ** t);
           break;
         case 'rmsprop': {
           const ga = opt.centered ? s2 : 0;
           const buf = opt.momentum > 0 ? (opt.centered ? s3 : s2) : 0;
-          ops.rmsprop(ctx, l.packed, s1, ga, buf, g, n, opt.lr, opt.alpha, opt.eps, opt.weightDecay, opt.momentum);
+          ops.rmsprop(ctx, p, s1, ga, buf, g, n, opt.lr, opt.alpha, opt.eps, opt.weightDecay, opt.momentum);
           break;
         }
       }
+      if (l.descA) ops.copyFloat(ctx, l.descA, l.slope);
     });
   }
 
@@ -299,30 +377,40 @@ export class Trainer {
     this.#layers.forEach((_, i) => { if (this.#slab[i]) f(this.#params[i]!, this.#slab[i]!); });
   }
 
-  /** A whole step on the loaded batch: forward, loss, backward, update. Returns the mean loss. */
-  step(head: Head, B: number, opt: Optimizer, clipNorm: number): number {
+  /** A whole step on the loaded batch: forward (dropout masks from `masks`), loss, backward,
+   *  update. Returns the mean loss. */
+  step(head: Head, B: number, opt: Optimizer, clipNorm: number, masks?: MaskSource): number {
     this.#ensureState(opt);
-    this.forward(B);
+    this.forward(B, masks);
     const loss = this.loss(head, B);
     this.backward(head, B);
     this.update(opt, clipNorm);
     return loss;
   }
 
-  /** Mean gradients of the loaded batch, per dense layer ([units][inputs] weights and bias); no
-   *  update (the slabs are cleared again). */
-  gradients(head: Head, B: number): { loss: number; layers: Array<{ weights: Float32Array; bias: Float32Array }> } {
+  /** Mean gradients of the loaded batch, one entry per layer with parameters (see LayerWeights);
+   *  no update (the slabs are cleared again). */
+  gradients(head: Head, B: number): { loss: number; layers: LayerWeights[] } {
     this.#ensureState(undefined);
     this.forward(B);
     const loss = this.loss(head, B);
     this.backward(head, B);
-    const layers: Array<{ weights: Float32Array; bias: Float32Array }> = [];
+    const layers: LayerWeights[] = [];
     this.#layers.forEach((l, i) => {
-      if (l.type !== 'dense') return;
-      layers.push(ops.unpackWeights(this.#ctx, this.#params[i]!, l.K, l.N));
+      if (!this.#slab[i]) return;
+      layers.push(this.readParams(i, this.#params[i]!));
       ops.zero(this.#ctx, this.#params[i]!, this.#slab[i]!);
     });
     return { loss, layers };
+  }
+
+  /** Layer i's entry read from a block in its parameter layout (its parameters or its gradients). */
+  readParams(i: number, block: number): LayerWeights {
+    const l = this.#layers[i]!;
+    const slope = l.slopes ? ops.download(this.#ctx, block + 4 * this.#slopeAt[i]!, l.slopes) : undefined;
+    if (l.type !== 'dense') return { weights: new Float32Array(0), bias: new Float32Array(0), slope: slope! };
+    const { weights, bias } = ops.unpackWeights(this.#ctx, block, l.K, l.N);
+    return slope ? { weights, bias, slope } : { weights, bias };
   }
 
   /** Forward and loss only (evaluate). */

@@ -70,6 +70,7 @@ export interface Kernels {
   rmsprop_f32(param: number, squareAvg: number, gradAvg: number, buf: number, grad: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, zeroGrad: number): void;
   sum_squares_f32(x: number, n: number): number;
   scale_f32(out: number, inp: number, s: number, n: number): void;
+  dropout_f32(out: number, inp: number, n: number, seed: number, threshold: number, scale: number): void;
 }
 
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
@@ -77,7 +78,7 @@ const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
   'pack_weights_f32', 'dense_f32', 'model_forward_f32', 'first_nonfinite_f32',
   'activation_backward_f32', 'prelu_backward_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
   'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
-  'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32',
+  'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32', 'dropout_f32',
 ];
 
 // Smallest modules that use one SIMD128 instruction / one relaxed-SIMD instruction:
