@@ -69,7 +69,7 @@ export const SUPPORTED_OPS = {
   passThrough: ['Identity', 'Dropout', 'Flatten', 'Reshape', 'Cast', 'CastLike'],
   /** Evaluated at import time when their inputs are constants (or the input's shape). */
   constantFolding: [
-    'Constant', 'Identity', 'Cast', 'CastLike', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Gather', 'Slice',
+    'Constant', 'Identity', 'Cast', 'CastLike', 'Expand', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Gather', 'Slice',
     'Shape', 'ConstantOfShape', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Neg', 'Sqrt', 'Reciprocal', 'Abs', 'Exp',
   ],
   /** Inside a written-out activation (evaluated elementwise to identify it). */
@@ -80,7 +80,7 @@ const SUPPORTED_TEXT =
   `simdnn imports chains of dense layers (Gemm, MatMul + Add), BatchNormalization, activation operators ` +
   `(${SUPPORTED_OPS.activations.join(', ')}), GELU/SiLU/Mish/HardSwish/Softsign written out elementwise, ` +
   `Identity, Dropout, Flatten and Reshape of [batch, features], Cast/CastLike to float, local functions (inlined), and constant folding of ` +
-  `Constant, CastLike, Transpose, Reshape, Cast, Squeeze, Unsqueeze, Concat, Gather, Slice and Shape`;
+  `Constant, CastLike, Expand, Transpose, Reshape, Cast, Squeeze, Unsqueeze, Concat, Gather, Slice and Shape`;
 
 /** Operators that can appear on the data path in some supported form. */
 const KNOWN_OPS = new Set<string>([
@@ -524,7 +524,8 @@ class Importer {
 
   /** Output dims of a data node, when they can be told. */
   #dataDims(n: Node, ins: Array<Value | undefined>): Dim[] | undefined {
-    const d0 = ins[0]?.kind === 'data' ? ins[0].dims : undefined;
+    // The first operand computed from the input (0.5·x as Mul(0.5, x) keeps x's dims).
+    const d0 = (ins.find((v) => v?.kind === 'data') as Extract<Value, { kind: 'data' }> | undefined)?.dims;
     const c = (i: number) => (ins[i]?.kind === 'const' ? (ins[i] as { t: Tensor }).t : undefined);
     switch (n.opType) {
       case 'Gemm': {
@@ -1188,6 +1189,27 @@ function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number, li
       if (to === DT.FLOAT16 || to === DT.BFLOAT16) return undefined;
       if (to === DT.BOOL) return { dtype: to, dims: a.dims, data: a.data.map((v) => (v !== 0 ? 1 : 0)) };
       return { dtype: to, dims: a.dims, data: Float64Array.from(a.data, (v) => Math.trunc(v)) };
+    }
+    case 'Expand': {
+      // A constant broadcast to a shape (onnxscript's default BatchNormalization weight and bias:
+      // Expand(CastLike(1), Shape(x, start=1, end=2))).
+      const shape = ins[1];
+      if (!a || !shape || a.strings || isFloatType(shape.dtype)) return undefined;
+      const target = Array.from(shape.data);
+      const rank = Math.max(a.dims.length, target.length);
+      const da = [...Array<number>(rank - a.dims.length).fill(1), ...a.dims];
+      const dt = [...Array<number>(rank - target.length).fill(1), ...target];
+      const dims: number[] = [];
+      for (let i = 0; i < rank; i++) {
+        if (!Number.isInteger(dt[i]) || dt[i]! < 0 || (da[i] !== dt[i] && da[i] !== 1 && dt[i] !== 1)) {
+          throw invalidModel(`${where}: cannot expand [${a.dims.join(', ')}] to [${target.join(', ')}]`);
+        }
+        dims.push(da[i] === 1 ? dt[i]! : da[i]!);
+      }
+      const total = elementCount(dims, where);
+      if (total > limit) throw unsupportedModel(`${where}: a constant of ${total} values is more than this file's size allows`);
+      const r = broadcast(a, { dtype: a.dtype, dims, data: new Float64Array(total) }, (x) => x);
+      return r ? roundTo(a.dtype, r.dims, r.data) : undefined;
     }
     case 'CastLike': {
       const like = ins[1];

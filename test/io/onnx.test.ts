@@ -389,6 +389,29 @@ describe('local functions and CastLike (the dynamo exporter\'s onnxscript output
       .toMatch(/"g" \(pkg\.onnxscript\.torch_lib\.aten_gelu\) is not supported/);
   });
 
+  it('BatchNorm1d(affine=False) as onnxscript writes it: weight and bias Expand(CastLike(Constant), Shape(x, 1, 2))', () => {
+    const nodes: NodeArgs[] = [
+      { op: 'Constant', inputs: [], outputs: ['one'], attrs: { value: { tensor: { dims: [1], values: [1] } } } },
+      { op: 'CastLike', inputs: ['one', 'x'], outputs: ['one_c'] },
+      { op: 'Shape', inputs: ['x'], outputs: ['width'], attrs: { start: 1, end: 2 } },
+      { op: 'Expand', inputs: ['one_c', 'width'], outputs: ['w'] },
+      { op: 'Constant', inputs: [], outputs: ['zero'], attrs: { value: { tensor: { dims: [1], values: [0] } } } },
+      { op: 'CastLike', inputs: ['zero', 'x'], outputs: ['zero_c'] },
+      { op: 'Expand', inputs: ['zero_c', 'width'], outputs: ['b'] },
+      { op: 'BatchNormalization', inputs: ['x', 'w', 'b', 'mean', 'var'], outputs: ['y'], attrs: { epsilon: 0.001, training_mode: 0 } },
+    ];
+    const spec = onnxToSpec(model({ nodes, initializers: [{ name: 'mean', dims: [4], values: [1, 2, 3, 4] }, { name: 'var', dims: [4], values: [1, 1, 4, 4] }] }, 18)).spec;
+    expect(spec.layers).toHaveLength(1);
+    expect(spec.layers[0]).toMatchObject({ type: 'batchNorm', epsilon: Math.fround(0.001) });
+    expect(Array.from((spec.layers[0] as { scale: Float32Array }).scale)).toEqual([1, 1, 1, 1]);
+    expect(Array.from((spec.layers[0] as { offset: Float32Array }).offset)).toEqual([0, 0, 0, 0]);
+    // An Expand that cannot broadcast is INVALID_MODEL.
+    const bad = fail(() => withTail([{ op: 'Expand', inputs: ['k', 's'], outputs: ['e'] }, { op: 'Mul', inputs: ['h', 'e'], outputs: ['y'] }],
+      [{ name: 'k', dims: [2], values: [1, 2] }, { name: 's', dims: [1], int64: [3] }]));
+    expect(bad.code).toBe('INVALID_MODEL');
+    expect(bad.message).toMatch(/cannot expand \[2\] to \[3\]/);
+  });
+
   it('CastLike: of a constant to the input\'s type is folded; of the data to a float is nothing; to an integer is refused', () => {
     const spec = withTail([
       { op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_float: 2.5 } },
