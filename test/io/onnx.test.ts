@@ -377,6 +377,9 @@ describe('local functions and CastLike (the dynamo exporter\'s onnxscript output
     const e = fail(() => onnxToSpec(model({ nodes: [gemm, call('renorm', 'aten_renorm', 'h', 'y')], initializers: [W, B] }, 18, [functionProto(bad)])));
     expect(e.code).toBe('UNSUPPORTED_MODEL');
     expect(e.message).toMatch(/node "renorm\/norm" \(LpNormalization, in local function "pkg\.onnxscript\.torch_lib\.aten_renorm"\) is not supported/);
+    const branchy: FunctionArgs = { domain: 'pkg.torch.__subgraph__', name: 'true_graph_0', inputs: ['c'], outputs: ['o'], nodes: [{ op: 'If', inputs: ['c'], outputs: ['o'], name: 'cond' }] };
+    expect(fail(() => onnxToSpec(model({ nodes: [gemm, call('branch', 'true_graph_0', 'h', 'y', undefined, 'pkg.torch.__subgraph__')], initializers: [W, B] }, 18, [functionProto(branchy)]))).message)
+      .toMatch(/node "branch\/cond" \(If, in local function "pkg\.torch\.__subgraph__\.true_graph_0"\) is not supported/);
     const loop: FunctionArgs = { domain: 'pkg.test', name: 'loop', inputs: ['a'], outputs: ['b'], nodes: [call('again', 'loop', 'a', 'b', undefined, 'pkg.test')] };
     const r = fail(() => onnxToSpec(model({ nodes: [gemm, call('l', 'loop', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, [functionProto(loop)])));
     expect(r.code).toBe('UNSUPPORTED_MODEL');
