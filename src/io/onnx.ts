@@ -117,8 +117,8 @@ function nodeLabel(n: Node): string {
   return `node ${quote(n.name || n.outputs[0] || `#${n.index}`)} (${n.domain ? `${n.domain}.` : ''}${n.opType}${from})`;
 }
 
-/** Most nodes the local functions of a model may expand to, and how deeply they may call each other. */
-const MAX_INLINED = 1 << 20;
+/** How deeply local functions may call each other. How many nodes they may expand to is bounded by
+ *  the file's size (at least 16384): a few bytes of calls must not make millions of nodes. */
 const MAX_CALL_DEPTH = 32;
 
 /**
@@ -127,7 +127,8 @@ const MAX_CALL_DEPTH = 32;
  * (`call/value`), attributes that refer to the call's (ref_attr_name) take their values or the
  * function's defaults. Nodes that came from a function remember it (`fn`) for error messages.
  */
-function inlineFunctions(model: Model): Node[] {
+function inlineFunctions(model: Model, fileSize: number): Node[] {
+  const limit = Math.max(1 << 14, fileSize);
   const nodes = model.graph.nodes;
   if (model.functions.length === 0) return nodes;
   const fns = new Map<string, FunctionDef>();
@@ -139,7 +140,7 @@ function inlineFunctions(model: Model): Node[] {
     const f = fns.get(key(n.domain, n.opType, n.overload ?? ''));
     if (!f) {
       out.push(n);
-      if (out.length > MAX_INLINED) throw unsupportedModel(`ONNX local functions expand to more than ${MAX_INLINED} nodes`);
+      if (out.length > limit) throw unsupportedModel(`ONNX local functions expand to more than ${limit} nodes, more than this file's size allows`);
       return;
     }
     const id = `${f.domain ? `${f.domain}.` : ''}${f.name}${f.overload ? `:${f.overload}` : ''}`;
@@ -264,7 +265,7 @@ class Importer {
   constructor(model: Model, opts: OnnxImportOptions, size: number) {
     this.#budget = Math.max(size, 1024);
     this.#model = model;
-    this.#g = { ...model.graph, nodes: inlineFunctions(model) };
+    this.#g = { ...model.graph, nodes: inlineFunctions(model, size) };
     this.#opts = opts;
     const opset = model.opsets.get('');
     if (opset === undefined) {

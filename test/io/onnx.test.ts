@@ -384,6 +384,17 @@ describe('local functions and CastLike (the dynamo exporter\'s onnxscript output
     const r = fail(() => onnxToSpec(model({ nodes: [gemm, call('l', 'loop', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, [functionProto(loop)])));
     expect(r.code).toBe('UNSUPPORTED_MODEL');
     expect(r.message).toMatch(/calls the local function "pkg\.test\.loop" recursively/);
+    // Functions that call the next one twice, 24 deep: 2^24 nodes from a few hundred bytes, refused at once.
+    const chain = Array.from({ length: 24 }, (_, k): FunctionArgs => ({
+      domain: 'pkg.test', name: `f${k}`, inputs: ['a'], outputs: ['b'],
+      nodes: k === 23 ? [{ op: 'Relu', inputs: ['a'], outputs: ['b'] }]
+        : [call('p', `f${k + 1}`, 'a', 'm', undefined, 'pkg.test'), call('q', `f${k + 1}`, 'm', 'b', undefined, 'pkg.test')],
+    }));
+    const t0 = performance.now();
+    const big = fail(() => onnxToSpec(model({ nodes: [gemm, call('c', 'f0', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, chain.map(functionProto))));
+    expect(big.code).toBe('UNSUPPORTED_MODEL');
+    expect(big.message).toMatch(/local functions expand to more than 16384 nodes/);
+    console.log(`2^24 inlined nodes refused in ${(performance.now() - t0).toFixed(0)} ms`);
     const two = fail(() => onnxToSpec(model({ nodes: [gemm, { ...call('g', '_aten_gelu_approximate_none', 'h', 'y'), inputs: ['h', 'h'] }], initializers: [W, B] }, 18, [functionProto(geluFn)])));
     expect(two.code).toBe('INVALID_MODEL');
     expect(two.message).toMatch(/with 2 inputs and 1 outputs; it has 1 and 1/);
