@@ -67,6 +67,17 @@ describe(`ONNX fixtures through nn.load(bytes) and nn.loadOnnx (${SIMD} binary)`
     expect(nn.memory().objects).toBe(before);
   });
 
+  it('graphs in the shape of PyTorch\'s dynamo exporter (hand-built, see make_dynamo_fixtures.py) load and match', async () => {
+    const names = Object.keys(onnxCases.cases).filter((n) => n.startsWith('dynamo_'));
+    expect(names.sort()).toEqual(['dynamo_act_opset18', 'dynamo_functions_opset18', 'dynamo_gelu_opset20', 'dynamo_mlp_opset18', 'dynamo_unopt_opset18']);
+    for (const name of names) {
+      await using(nn.load(await fixtureBytes(`onnx/${name}.onnx`)), (m) => {
+        check(m, onnxCases, name);
+        expect(m.inputs, name).toBe(6);
+      });
+    }
+  });
+
   it('the refused graphs are typed errors, through both calls', async () => {
     for (const name of BAD_ONNX) {
       const bytes = await fixtureBytes(`onnx/${name}.onnx`);

@@ -66,6 +66,8 @@ export interface Attribute {
   strings?: Uint8Array[];
   /** A subgraph or other value this importer does not decode. */
   other?: string;
+  /** Inside a local function: the name of the caller's attribute this one takes its value from. */
+  ref?: string;
 }
 
 export interface Node {
@@ -76,6 +78,23 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs: Map<string, Attribute>;
+  /** Overload of the local function a call node calls (FunctionProto.overload). */
+  overload?: string;
+  /** Set on nodes inlined from local functions: the functions they came from, outermost first. */
+  fn?: string[];
+}
+
+/** A local function (ModelProto.functions, IR version 8+): a graph of nodes the model's nodes call by
+ *  domain and name. */
+export interface FunctionDef {
+  domain: string;
+  name: string;
+  overload: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute parameters with their defaults (attribute_proto), and those without (attribute). */
+  attrs: Map<string, Attribute | undefined>;
+  nodes: Node[];
 }
 
 /** A graph input/output: the tensor's element type and dims (number, a symbolic name, or undefined). */
@@ -104,6 +123,7 @@ export interface Model {
   /** domain ('' for the default ai.onnx) → version */
   opsets: Map<string, number>;
   graph: Graph;
+  functions: FunctionDef[];
 }
 
 const ATTR_NAMES = ['', 'float', 'int', 'string', 'tensor', 'graph', 'floats', 'ints', 'strings', 'tensors', 'graphs',
@@ -112,7 +132,7 @@ const ATTR_NAMES = ['', 'float', 'int', 'string', 'tensor', 'graph', 'floats', '
 /** Decode a serialized ModelProto. */
 export function decodeModel(bytes: Uint8Array): Model {
   const r = new ProtoReader(bytes, 'ModelProto');
-  const model: Model = { irVersion: 0, producerName: '', producerVersion: '', opsets: new Map(), graph: undefined as unknown as Graph };
+  const model: Model = { irVersion: 0, producerName: '', producerVersion: '', opsets: new Map(), graph: undefined as unknown as Graph, functions: [] };
   let graphs = 0;
   while (!r.done()) {
     const wire = r.key();
@@ -140,6 +160,7 @@ export function decodeModel(bytes: Uint8Array): Model {
         model.opsets.set(domain, version);
         break;
       }
+      case 25: r.expect(wire, WIRE.bytes, 'functions'); model.functions.push(decodeFunction(r.message(`functions[${model.functions.length}]`))); break;
       default: r.skip(wire);
     }
   }
@@ -165,6 +186,31 @@ function decodeGraph(r: ProtoReader): Graph {
   return g;
 }
 
+function decodeFunction(r: ProtoReader): FunctionDef {
+  const f: FunctionDef = { domain: '', name: '', overload: '', inputs: [], outputs: [], attrs: new Map(), nodes: [] };
+  while (!r.done()) {
+    const wire = r.key();
+    switch (r.field) {
+      case 1: r.expect(wire, WIRE.bytes, 'name'); f.name = r.string(); break;
+      case 4: r.expect(wire, WIRE.bytes, 'input'); f.inputs.push(r.string()); break;
+      case 5: r.expect(wire, WIRE.bytes, 'output'); f.outputs.push(r.string()); break;
+      case 6: { r.expect(wire, WIRE.bytes, 'attribute'); const name = r.string(); if (!f.attrs.has(name)) f.attrs.set(name, undefined); break; }
+      case 11: {
+        r.expect(wire, WIRE.bytes, 'attribute_proto');
+        const a = decodeAttribute(r.message(`attribute_proto[${f.attrs.size}]`));
+        f.attrs.set(a.name, a);
+        break;
+      }
+      case 7: r.expect(wire, WIRE.bytes, 'node'); f.nodes.push(decodeNode(r.message(`node[${f.nodes.length}]`), f.nodes.length)); break;
+      case 10: r.expect(wire, WIRE.bytes, 'domain'); f.domain = r.string(); break;
+      case 13: r.expect(wire, WIRE.bytes, 'overload'); f.overload = r.string(); break;
+      default: r.skip(wire);
+    }
+  }
+  if (f.domain === 'ai.onnx') f.domain = '';
+  return f;
+}
+
 function decodeNode(r: ProtoReader, index: number): Node {
   const n: Node = { index, name: '', opType: '', domain: '', inputs: [], outputs: [], attrs: new Map() };
   while (!r.done()) {
@@ -175,6 +221,7 @@ function decodeNode(r: ProtoReader, index: number): Node {
       case 3: r.expect(wire, WIRE.bytes, 'name'); n.name = r.string(); break;
       case 4: r.expect(wire, WIRE.bytes, 'op_type'); n.opType = r.string(); break;
       case 7: r.expect(wire, WIRE.bytes, 'domain'); n.domain = r.string(); break;
+      case 8: r.expect(wire, WIRE.bytes, 'overload'); n.overload = r.string(); break;
       case 5: {
         r.expect(wire, WIRE.bytes, 'attribute');
         const a = decodeAttribute(r.message(`attribute[${n.attrs.size}]`));
@@ -203,6 +250,7 @@ function decodeAttribute(r: ProtoReader): Attribute {
       case 7: r.floats(wire, floats); break;
       case 8: r.ints(wire, (a.ints ??= [])); break;
       case 9: r.expect(wire, WIRE.bytes, 'strings'); (a.strings ??= []).push(r.bytes()); break;
+      case 21: r.expect(wire, WIRE.bytes, 'ref_attr_name'); a.ref = r.string(); break;
       case 6: case 10: case 11: case 14: case 15: case 22: case 23:
         r.skip(wire);
         a.other = ({ 6: 'graph', 10: 'tensors', 11: 'graphs', 14: 'type proto', 15: 'type protos', 22: 'sparse tensor', 23: 'sparse tensors' } as Record<number, string>)[r.field];

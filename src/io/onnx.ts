@@ -4,13 +4,15 @@
 // region onto a layer: Gemm/MatMul (+ Add, Mul, BatchNormalization folded into it) → dense, an
 // activation operator → its activation, a multi-node elementwise region (GELU, SiLU, Mish,
 // HardSwish, Softsign written out) → the activation it computes (identified numerically, see
-// elementwise.ts). Anything else is UNSUPPORTED_MODEL naming the node.
+// elementwise.ts). Local functions (ModelProto.functions: PyTorch's dynamo exporter may leave
+// onnxscript's functions un-inlined) are inlined first. Anything else is UNSUPPORTED_MODEL naming the
+// node (and the local function it came from).
 
 import { SimdnnError } from '../errors.js';
 import type { ActivationSpec } from '../activations.js';
 import {
   DT, decodeModel, dtypeName, elementCount, isFloatType, tensorValues,
-  type Attribute, type ExternalData, type Graph, type Model, type Node, type RawTensor, type Tensor, type ValueInfo,
+  type Attribute, type ExternalData, type FunctionDef, type Graph, type Model, type Node, type RawTensor, type Tensor, type ValueInfo,
 } from './onnx-proto.js';
 import { PROBES, binary, erf, identify, unary } from './elementwise.js';
 import {
@@ -64,10 +66,10 @@ export const SUPPORTED_OPS = {
     'Softsign', 'Mish', 'ThresholdedRelu', 'Clip', 'Erf', 'Exp', 'Sign', 'Softmax', 'LogSoftmax',
   ],
   /** Vanish: they do not change [batch, features] data. */
-  passThrough: ['Identity', 'Dropout', 'Flatten', 'Reshape', 'Cast'],
+  passThrough: ['Identity', 'Dropout', 'Flatten', 'Reshape', 'Cast', 'CastLike'],
   /** Evaluated at import time when their inputs are constants (or the input's shape). */
   constantFolding: [
-    'Constant', 'Identity', 'Cast', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Gather', 'Slice',
+    'Constant', 'Identity', 'Cast', 'CastLike', 'Expand', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Gather', 'Slice',
     'Shape', 'ConstantOfShape', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Neg', 'Sqrt', 'Reciprocal', 'Abs', 'Exp',
   ],
   /** Inside a written-out activation (evaluated elementwise to identify it). */
@@ -77,8 +79,8 @@ export const SUPPORTED_OPS = {
 const SUPPORTED_TEXT =
   `simdnn imports chains of dense layers (Gemm, MatMul + Add), BatchNormalization, activation operators ` +
   `(${SUPPORTED_OPS.activations.join(', ')}), GELU/SiLU/Mish/HardSwish/Softsign written out elementwise, ` +
-  `Identity, Dropout, Flatten and Reshape of [batch, features], Cast to float, and constant folding of ` +
-  `Constant, Transpose, Reshape, Cast, Squeeze, Unsqueeze, Concat, Gather, Slice and Shape`;
+  `Identity, Dropout, Flatten and Reshape of [batch, features], Cast/CastLike to float, local functions (inlined), and constant folding of ` +
+  `Constant, CastLike, Expand, Transpose, Reshape, Cast, Squeeze, Unsqueeze, Concat, Gather, Slice and Shape`;
 
 /** Operators that can appear on the data path in some supported form. */
 const KNOWN_OPS = new Set<string>([
@@ -111,7 +113,69 @@ function describeValue(v: unknown): string {
 }
 
 function nodeLabel(n: Node): string {
-  return `node ${quote(n.name || n.outputs[0] || `#${n.index}`)} (${n.domain ? `${n.domain}.` : ''}${n.opType})`;
+  const from = n.fn?.length ? `, in local function ${n.fn.map(quote).join(' → ')}` : '';
+  return `node ${quote(n.name || n.outputs[0] || `#${n.index}`)} (${n.domain ? `${n.domain}.` : ''}${n.opType}${from})`;
+}
+
+/** How deeply local functions may call each other. How many nodes they may expand to is bounded by
+ *  the file's size (at least 16384): a few bytes of calls must not make millions of nodes. */
+const MAX_CALL_DEPTH = 32;
+
+/**
+ * The graph's nodes with every call of a local function replaced by the function's nodes (recursively):
+ * the function's inputs and outputs become the call's, its other values get names under the call's
+ * (`call/value`), attributes that refer to the call's (ref_attr_name) take their values or the
+ * function's defaults. Nodes that came from a function remember it (`fn`) for error messages.
+ */
+function inlineFunctions(model: Model, fileSize: number): Node[] {
+  const limit = Math.max(1 << 14, fileSize);
+  const nodes = model.graph.nodes;
+  if (model.functions.length === 0) return nodes;
+  const fns = new Map<string, FunctionDef>();
+  const key = (domain: string, name: string, overload: string) => `${domain}\u0000${name}\u0000${overload}`;
+  for (const f of model.functions) fns.set(key(f.domain, f.name, f.overload), f);
+  const out: Node[] = [];
+  const prefixes = new Set<string>();
+  const expand = (n: Node, stack: string[]): void => {
+    const f = fns.get(key(n.domain, n.opType, n.overload ?? ''));
+    if (!f) {
+      out.push(n);
+      if (out.length > limit) throw unsupportedModel(`ONNX local functions expand to more than ${limit} nodes, more than this file's size allows`);
+      return;
+    }
+    const id = `${f.domain ? `${f.domain}.` : ''}${f.name}${f.overload ? `:${f.overload}` : ''}`;
+    if (stack.includes(id) || stack.length >= MAX_CALL_DEPTH) {
+      throw unsupportedModel(`${nodeLabel(n)} calls the local function ${quote(id)} ${stack.includes(id) ? 'recursively' : `more than ${MAX_CALL_DEPTH} calls deep`}`);
+    }
+    if (n.inputs.length > f.inputs.length || n.outputs.length > f.outputs.length) {
+      throw invalidModel(`${nodeLabel(n)} calls the local function ${quote(id)} with ${n.inputs.length} inputs and ${n.outputs.length} outputs; it has ${f.inputs.length} and ${f.outputs.length}`);
+    }
+    const base = `${n.name || n.outputs.find((o) => o !== '') || id}/`;
+    let prefix = base;
+    for (let k = 2; prefixes.has(prefix); k++) prefix = `${base.slice(0, -1)}#${k}/`;
+    prefixes.add(prefix);
+    const rename = new Map<string, string>();
+    f.inputs.forEach((name, i) => rename.set(name, n.inputs[i] ?? ''));
+    f.outputs.forEach((name, i) => { if (n.outputs[i]) rename.set(name, n.outputs[i]!); });
+    const map = (v: string) => (v === '' ? '' : rename.get(v) ?? prefix + v);
+    const inner = [...stack, id];
+    for (const b of f.nodes) {
+      const attrs = new Map<string, Attribute>();
+      for (const [name, a] of b.attrs) {
+        if (a.ref === undefined) { attrs.set(name, a); continue; }
+        const v = n.attrs.get(a.ref) ?? f.attrs.get(a.ref);
+        if (v) attrs.set(name, { ...v, name });
+      }
+      const copy: Node = {
+        index: 0, name: prefix + (b.name || b.outputs[0] || b.opType), opType: b.opType, domain: b.domain,
+        inputs: b.inputs.map(map), outputs: b.outputs.map(map), attrs, fn: [...(n.fn ?? []), id],
+      };
+      if (b.overload) copy.overload = b.overload;
+      expand(copy, inner);
+    }
+  };
+  for (const n of nodes) expand(n, n.fn ?? []);
+  return out.map((n, index) => ({ ...n, index }));
 }
 
 function attrNum(n: Node, name: string, dflt: number): number {
@@ -193,13 +257,15 @@ class Importer {
   readonly #inits = new Map<string, RawTensor>();
   readonly #values = new Map<string, Value>();
   #inputName = '';
+  /** Element type of the data path: the input's (float unless the file says double). */
+  #dataType: number = DT.FLOAT;
   /** Most elements a folded constant may have: no more than the file's size implies. */
   readonly #budget: number;
 
   constructor(model: Model, opts: OnnxImportOptions, size: number) {
     this.#budget = Math.max(size, 1024);
     this.#model = model;
-    this.#g = model.graph;
+    this.#g = { ...model.graph, nodes: inlineFunctions(model, size) };
     this.#opts = opts;
     const opset = model.opsets.get('');
     if (opset === undefined) {
@@ -237,6 +303,7 @@ class Importer {
       throw unsupportedModel(`ONNX input ${quote(input.name)} holds ${dtypeName(input.elemType)}; simdnn models take float inputs`);
     }
     // Without a shape in the file the input is taken to be [batch, features].
+    if (input.elemType === DT.DOUBLE) this.#dataType = DT.DOUBLE;
     const inDims: Dim[] = input.dims?.map((d, i) => (typeof d === 'number' && d > 0 ? (i === 0 ? 'N' : d) : i === 0 ? 'N' : '?')) ?? ['N', '?'];
     this.#values.set(this.#inputName, { kind: 'data', dims: inDims });
     for (const n of order) this.#evaluate(n);
@@ -370,6 +437,15 @@ class Importer {
    *  their output dims inferred (best effort). */
   #evaluate(n: Node): void {
     const ins = n.inputs.map((name) => (name === '' ? undefined : this.#value(name, n)));
+    if (n.opType === 'CastLike' && n.domain === '' && ins[0]?.kind === 'const' && ins[1]?.kind === 'data') {
+      // CastLike(constant, x): a constant given x's element type (how onnxscript writes a Python
+      // literal next to a tensor). It does not depend on x's values.
+      const a = ins[0].t;
+      if (a.strings) throw this.#unsupported(n, 'on strings');
+      const data = this.#dataType === DT.DOUBLE ? Float64Array.from(a.data) : Float32Array.from(a.data);
+      this.#values.set(n.outputs[0]!, { kind: 'const', t: { dtype: this.#dataType, dims: a.dims, data } });
+      return;
+    }
     if (ins.some((v) => v?.kind === 'data')) {
       const dims = this.#dataDims(n, ins);
       for (const o of n.outputs) if (o !== '') this.#values.set(o, { kind: 'data', dims, producer: n });
@@ -449,7 +525,8 @@ class Importer {
 
   /** Output dims of a data node, when they can be told. */
   #dataDims(n: Node, ins: Array<Value | undefined>): Dim[] | undefined {
-    const d0 = ins[0]?.kind === 'data' ? ins[0].dims : undefined;
+    // The first operand computed from the input (0.5·x as Mul(0.5, x) keeps x's dims).
+    const d0 = (ins.find((v) => v?.kind === 'data') as Extract<Value, { kind: 'data' }> | undefined)?.dims;
     const c = (i: number) => (ins[i]?.kind === 'const' ? (ins[i] as { t: Tensor }).t : undefined);
     switch (n.opType) {
       case 'Gemm': {
@@ -607,6 +684,10 @@ class Importer {
           : (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)));
       } else if (n.opType === 'Cast') {
         if (!isFloatType(attrNum(n, 'to', 0))) return undefined;
+        last = a;
+      } else if (n.opType === 'CastLike') {
+        const like = this.#const(n.inputs[1] ?? '');
+        if (!like || !isFloatType(like.dtype)) return undefined;
         last = a;
       } else if (n.opType === 'PRelu') {
         const s = get(n.inputs[1] ?? '');
@@ -814,8 +895,10 @@ class Importer {
         }
         return;
       }
-      case 'Cast': {
-        const to = attrNum(n, 'to', 0);
+      case 'Cast': case 'CastLike': {
+        const like = op === 'CastLike' ? c(1) : undefined;
+        if (op === 'CastLike' && (dataAt !== 0 || !like)) throw this.#unsupported(n, 'on two tensors computed from the input');
+        const to = like ? like.dtype : attrNum(n, 'to', 0);
         if (to !== DT.FLOAT && to !== DT.DOUBLE) throw unsupportedModel(`${nodeLabel(n)} casts the data to ${dtypeName(to)}; simdnn computes in float32`);
         return;
       }
@@ -1107,6 +1190,35 @@ function foldConstant(n: Node, ins: Array<Tensor | undefined>, opset: number, li
       if (to === DT.FLOAT16 || to === DT.BFLOAT16) return undefined;
       if (to === DT.BOOL) return { dtype: to, dims: a.dims, data: a.data.map((v) => (v !== 0 ? 1 : 0)) };
       return { dtype: to, dims: a.dims, data: Float64Array.from(a.data, (v) => Math.trunc(v)) };
+    }
+    case 'Expand': {
+      // A constant broadcast to a shape (onnxscript's default BatchNormalization weight and bias:
+      // Expand(CastLike(1), Shape(x, start=1, end=2))).
+      const shape = ins[1];
+      if (!a || !shape || a.strings || isFloatType(shape.dtype)) return undefined;
+      const target = Array.from(shape.data);
+      const rank = Math.max(a.dims.length, target.length);
+      const da = [...Array<number>(rank - a.dims.length).fill(1), ...a.dims];
+      const dt = [...Array<number>(rank - target.length).fill(1), ...target];
+      const dims: number[] = [];
+      for (let i = 0; i < rank; i++) {
+        if (!Number.isInteger(dt[i]) || dt[i]! < 0 || (da[i] !== dt[i] && da[i] !== 1 && dt[i] !== 1)) {
+          throw invalidModel(`${where}: cannot expand [${a.dims.join(', ')}] to [${target.join(', ')}]`);
+        }
+        dims.push(da[i] === 1 ? dt[i]! : da[i]!);
+      }
+      const total = elementCount(dims, where);
+      if (total > limit) throw unsupportedModel(`${where}: a constant of ${total} values is more than this file's size allows`);
+      const r = broadcast(a, { dtype: a.dtype, dims, data: new Float64Array(total) }, (x) => x);
+      return r ? roundTo(a.dtype, r.dims, r.data) : undefined;
+    }
+    case 'CastLike': {
+      const like = ins[1];
+      if (!a || !like || a.strings || like.strings) return undefined;
+      const to = like.dtype;
+      if (to === DT.FLOAT) return { dtype: to, dims: a.dims, data: Float32Array.from(a.data) };
+      if (to === DT.DOUBLE) return { dtype: to, dims: a.dims, data: Float64Array.from(a.data) };
+      return undefined;
     }
     case 'Transpose': {
       if (!a || a.strings) return undefined;

@@ -59,7 +59,9 @@ export function tensor(t: TensorArgs): Bytes {
   return cat(...parts);
 }
 
-export type AttrValue = number | string | number[] | { tensor: TensorArgs } | { int: number } | { floats: number[] };
+export type AttrValue = number | string | number[] | { tensor: TensorArgs } | { int: number } | { floats: number[] }
+  /** Inside a local function: takes the value of the caller's attribute `ref` (ref_attr_name), of ONNX type `type`. */
+  | { ref: string; type: number };
 
 export function attribute(name: string, v: AttrValue): Bytes {
   const parts: Bytes[] = [bfield(1, name)];
@@ -70,6 +72,7 @@ export function attribute(name: string, v: AttrValue): Bytes {
   else if (Array.isArray(v)) parts.push(vfield(20, 7), bfield(8, cat(...v.map(varint))));
   else if ('tensor' in v) parts.push(vfield(20, 4), bfield(5, tensor(v.tensor)));
   else if ('int' in v) parts.push(vfield(20, 2), vfield(3, v.int));
+  else if ('ref' in v) parts.push(vfield(20, v.type), bfield(21, v.ref));
   else parts.push(vfield(20, 6), bfield(7, new Uint8Array(Float32Array.from(v.floats).buffer)));
   return cat(...parts);
 }
@@ -119,9 +122,38 @@ export function graph(g: GraphArgs): Bytes {
   );
 }
 
-export function model(g: GraphArgs | Bytes, opset = 13): Bytes {
+export function model(g: GraphArgs | Bytes, opset = 13, functions: Bytes[] = []): Bytes {
   const gb = g instanceof Uint8Array ? g : graph(g);
-  return cat(vfield(1, 8), bfield(2, 'test-writer'), bfield(7, gb), bfield(8, cat(bfield(1, ''), vfield(2, opset))));
+  const domains = new Set<string>();
+  for (const f of functions) domains.add(new TextDecoder().decode(f.subarray(2, 2 + f[1]!))); // the domain is written first
+  return cat(vfield(1, 8), bfield(2, 'test-writer'), bfield(7, gb), bfield(8, cat(bfield(1, ''), vfield(2, opset))),
+    ...[...domains].map((d) => bfield(8, cat(bfield(1, d), vfield(2, 1)))),
+    ...functions.map((f) => bfield(25, f)));
+}
+
+export interface FunctionArgs {
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  nodes: NodeArgs[];
+  /** Attribute parameters without a default. */
+  attributes?: string[];
+  /** Attribute parameters with a default (attribute_proto). */
+  defaults?: Record<string, AttrValue>;
+  opset?: number;
+}
+
+/** A FunctionProto (a local function of ModelProto.functions). Short domains only (< 128 bytes). */
+export function functionProto(f: FunctionArgs): Bytes {
+  return cat(
+    bfield(10, f.domain), bfield(1, f.name),
+    ...f.inputs.map((i) => bfield(4, i)), ...f.outputs.map((o) => bfield(5, o)),
+    ...(f.attributes ?? []).map((a) => bfield(6, a)),
+    ...Object.entries(f.defaults ?? {}).map(([k, v]) => bfield(11, attribute(k, v))),
+    ...f.nodes.map((n) => bfield(7, node(n))),
+    bfield(9, cat(bfield(1, ''), vfield(2, f.opset ?? 18))),
+  );
 }
 
 /** W as an initializer: [units][inputs] (Gemm transB = 1). */

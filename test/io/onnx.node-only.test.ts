@@ -79,6 +79,46 @@ describe('ONNX fixtures: what the importer reports', () => {
   });
 });
 
+describe('graphs in the shape of PyTorch\'s dynamo exporter (hand-built by make_dynamo_fixtures.py, not torch exports)', () => {
+  const act = (spec: ReturnType<typeof onnxToSpec>['spec']) =>
+    spec.layers.map((l) => `${l.type}${'activation' in l && l.activation !== undefined ? `:${JSON.stringify(l.activation)}` : ''}`);
+  it('map onto the layers the PyTorch modules are', () => {
+    const gelu = '{"name":"gelu","approximate":"none"}';
+    const tanh = '{"name":"gelu","approximate":"tanh"}';
+    const expected: Record<string, string[]> = {
+      dynamo_mlp_opset18: ['dense:"relu"', `dense:${gelu}`, 'dense:"softmax"'],
+      dynamo_act_opset18: ['dense:"silu"', `dense:${tanh}`, 'dense:"hardSwish"', 'dense:"logSoftmax"'],
+      // BatchNormalization after Transpose+MatMul+Add folds into the dense layer; after GELU it stays
+      // (affine=False: scale and offset from Expand); Dropout and Identity vanish.
+      dynamo_unopt_opset18: ['dense:"relu"', `dense:${gelu}`, 'batchNorm', 'dense:"softmax"'],
+      dynamo_gelu_opset20: ['batchNorm', `dense:${gelu}`, `dense:${tanh}`, 'dense:"relu"', 'dense:"logSoftmax"'],
+      dynamo_functions_opset18: [`dense:${gelu}`, `dense:${tanh}`, 'dense:"softmax"'],
+    };
+    expect(files.filter((f) => f.startsWith('dynamo_')).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, layers] of Object.entries(expected)) {
+      const r = onnxToSpec(fixture(`onnx/${name}.onnx`));
+      expect(act(r.spec), name).toEqual(layers);
+      expect(r.opset, name).toBe(name.endsWith('20') ? 20 : 18);
+      expect(r.producer, name).toMatch(/^pytorch 2\.\d/);
+      expect(data.cases[name]!.producer, name).toMatch(/hand-built .* not a PyTorch export/);
+    }
+    expect(onnxToSpec(fixture('onnx/dynamo_mlp_opset18.onnx'))).toMatchObject({ inputName: 'x', outputName: 'softmax' });
+    expect(onnxToSpec(fixture('onnx/dynamo_unopt_opset18.onnx'))).toMatchObject({ inputName: 'x', outputName: 'clone' });
+  });
+
+  it('a local function with a node simdnn does not compute is refused naming the function', () => {
+    // dynamo_functions_opset18 with Erf renamed to an operator simdnn does not have, in the file's bytes.
+    const bytes = fixture('onnx/dynamo_functions_opset18.onnx').slice();
+    const text = new TextDecoder('latin1').decode(bytes);
+    const at = text.indexOf('\u0022\u0003Erf'); // op_type field (4, bytes) of length 3
+    expect(at).toBeGreaterThan(0);
+    bytes.set(new TextEncoder().encode('Erg'), at + 2);
+    const e = (() => { try { onnxToSpec(bytes); } catch (err) { return err as SimdnnError; } })();
+    expect(e?.code).toBe('UNSUPPORTED_MODEL');
+    expect(e?.message).toMatch(/node "node__aten_gelu_approximate_none_1\/node_Erf_3" \(Erg, in local function "pkg\.onnxscript\.torch_lib\._aten_gelu_approximate_none"\)/);
+  });
+});
+
 describe('ONNX fixtures that must be refused', () => {
   const expected: Record<string, RegExp> = {
     bad_branch: /"\/a\/Gemm" \(Gemm\).*"\/b\/Gemm" \(Gemm\).*"\/Add" \(Add\) branch/,

@@ -8,7 +8,7 @@ import type { ImportedDenseLayer, ImportedModelSpec } from '../../src/io/spec.js
 import { runtime } from '../runtime.js';
 import { runSpec } from './run.js';
 import {
-  DOUBLE, bfield, cat, graph, key, model, valueInfo, varint, vfield, weights, type GraphArgs, type NodeArgs,
+  DOUBLE, bfield, cat, functionProto, graph, key, model, valueInfo, varint, vfield, weights, type FunctionArgs, type GraphArgs, type NodeArgs,
 } from './onnx-writer.js';
 
 function fail(f: () => unknown): { code: string; message: string } {
@@ -318,6 +318,127 @@ describe('graphs that are not supported are UNSUPPORTED_MODEL, naming the node',
 function withTailBytes(options: Parameters<typeof onnxToSpec>[1]) {
   return onnxToSpec(model({ nodes: [gemm, { op: 'Relu', inputs: ['h'], outputs: ['y'] }], initializers: [W, B] }), options);
 }
+
+describe('local functions and CastLike (the dynamo exporter\'s onnxscript output)', () => {
+  const TL = 'pkg.onnxscript.torch_lib';
+  // onnxscript's _aten_gelu_approximate_none as torch 2.5 left it: literals as Constant + CastLike.
+  const geluFn: FunctionArgs = {
+    domain: TL, name: '_aten_gelu_approximate_none', inputs: ['self'], outputs: ['result'],
+    nodes: [
+      { op: 'Constant', inputs: [], outputs: ['c0'], attrs: { value_float: 1.4142135623730951 } },
+      { op: 'CastLike', inputs: ['c0', 'self'], outputs: ['c0c'] },
+      { op: 'Div', inputs: ['self', 'c0c'], outputs: ['inner'] },
+      { op: 'Erf', inputs: ['inner'], outputs: ['erf'] },
+      { op: 'Constant', inputs: [], outputs: ['c1'], attrs: { value_int: { int: 1 } } },
+      { op: 'CastLike', inputs: ['c1', 'erf'], outputs: ['c1c'] },
+      { op: 'Add', inputs: ['erf', 'c1c'], outputs: ['inner_0'] },
+      { op: 'Mul', inputs: ['self', 'inner_0'], outputs: ['inner_1'] },
+      { op: 'Constant', inputs: [], outputs: ['c2'], attrs: { value_float: 0.5 } },
+      { op: 'CastLike', inputs: ['c2', 'inner_1'], outputs: ['c2c'] },
+      { op: 'Mul', inputs: ['c2c', 'inner_1'], outputs: ['result'] },
+    ],
+  };
+  const call = (name: string, fn: string, input: string, output: string, attrs?: NodeArgs['attrs'], domain = TL): NodeArgs =>
+    ({ op: fn, domain, inputs: [input], outputs: [output], name, ...(attrs ? { attrs } : {}) });
+  const W2 = weights('W2', 3, 3, 7);
+
+  it('a call of a local function is inlined, then mapped like any graph: GELU from onnxscript\'s function', () => {
+    const spec = onnxToSpec(model({
+      nodes: [gemm, call('gelu', '_aten_gelu_approximate_none', 'h', 'g'), { op: 'Gemm', inputs: ['g', 'W2'], outputs: ['h2'], attrs: { transB: 1 } },
+        call('gelu_1', '_aten_gelu_approximate_none', 'h2', 'y')],
+      initializers: [W, B, W2],
+    }, 18, [functionProto(geluFn)])).spec;
+    expect(spec.layers.map((l) => (l as ImportedDenseLayer).activation)).toEqual([{ name: 'gelu', approximate: 'none' }, { name: 'gelu', approximate: 'none' }]);
+  });
+
+  it('functions calling functions, attributes passed by reference (and the function\'s default)', () => {
+    const sigmoidFn: FunctionArgs = { domain: 'pkg.test', name: 'sig', inputs: ['a'], outputs: ['b'], nodes: [{ op: 'Sigmoid', inputs: ['a'], outputs: ['b'] }] };
+    const siluFn: FunctionArgs = {
+      domain: 'pkg.test', name: 'silu', inputs: ['x'], outputs: ['y'],
+      nodes: [call('s', 'sig', 'x', 's', undefined, 'pkg.test'), { op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }],
+    };
+    const leakyFn: FunctionArgs = {
+      domain: 'pkg.test', name: 'leaky', inputs: ['x'], outputs: ['y'], defaults: { slope: 0.3 },
+      nodes: [{ op: 'LeakyRelu', inputs: ['x'], outputs: ['y'], attrs: { alpha: { ref: 'slope', type: 1 } } }],
+    };
+    const fns = [functionProto(sigmoidFn), functionProto(siluFn), functionProto(leakyFn)];
+    expect(activationOf(onnxToSpec(model({ nodes: [gemm, call('act', 'silu', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, fns)).spec)).toBe('silu');
+    expect(activationOf(onnxToSpec(model({ nodes: [gemm, call('act', 'leaky', 'h', 'y', { slope: 0.125 }, 'pkg.test')], initializers: [W, B] }, 18, fns)).spec))
+      .toEqual({ name: 'leakyRelu', alpha: 0.125 });
+    expect((activationOf(onnxToSpec(model({ nodes: [gemm, call('act', 'leaky', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, fns)).spec) as { alpha: number }).alpha)
+      .toBeCloseTo(0.3, 6);
+  });
+
+  it('an unsupported node inside a function names the function; recursion and a wrong call are refused', () => {
+    const bad: FunctionArgs = {
+      domain: TL, name: 'aten_renorm', inputs: ['self'], outputs: ['out'],
+      nodes: [{ op: 'LpNormalization', inputs: ['self'], outputs: ['out'], name: 'norm' }],
+    };
+    const e = fail(() => onnxToSpec(model({ nodes: [gemm, call('renorm', 'aten_renorm', 'h', 'y')], initializers: [W, B] }, 18, [functionProto(bad)])));
+    expect(e.code).toBe('UNSUPPORTED_MODEL');
+    expect(e.message).toMatch(/node "renorm\/norm" \(LpNormalization, in local function "pkg\.onnxscript\.torch_lib\.aten_renorm"\) is not supported/);
+    const branchy: FunctionArgs = { domain: 'pkg.torch.__subgraph__', name: 'true_graph_0', inputs: ['c'], outputs: ['o'], nodes: [{ op: 'If', inputs: ['c'], outputs: ['o'], name: 'cond' }] };
+    expect(fail(() => onnxToSpec(model({ nodes: [gemm, call('branch', 'true_graph_0', 'h', 'y', undefined, 'pkg.torch.__subgraph__')], initializers: [W, B] }, 18, [functionProto(branchy)]))).message)
+      .toMatch(/node "branch\/cond" \(If, in local function "pkg\.torch\.__subgraph__\.true_graph_0"\) is not supported/);
+    const loop: FunctionArgs = { domain: 'pkg.test', name: 'loop', inputs: ['a'], outputs: ['b'], nodes: [call('again', 'loop', 'a', 'b', undefined, 'pkg.test')] };
+    const r = fail(() => onnxToSpec(model({ nodes: [gemm, call('l', 'loop', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, [functionProto(loop)])));
+    expect(r.code).toBe('UNSUPPORTED_MODEL');
+    expect(r.message).toMatch(/calls the local function "pkg\.test\.loop" recursively/);
+    // Functions that call the next one twice, 24 deep: 2^24 nodes from a few hundred bytes, refused at once.
+    const chain = Array.from({ length: 24 }, (_, k): FunctionArgs => ({
+      domain: 'pkg.test', name: `f${k}`, inputs: ['a'], outputs: ['b'],
+      nodes: k === 23 ? [{ op: 'Relu', inputs: ['a'], outputs: ['b'] }]
+        : [call('p', `f${k + 1}`, 'a', 'm', undefined, 'pkg.test'), call('q', `f${k + 1}`, 'm', 'b', undefined, 'pkg.test')],
+    }));
+    const t0 = performance.now();
+    const big = fail(() => onnxToSpec(model({ nodes: [gemm, call('c', 'f0', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, chain.map(functionProto))));
+    expect(big.code).toBe('UNSUPPORTED_MODEL');
+    expect(big.message).toMatch(/local functions expand to more than 16384 nodes/);
+    console.log(`2^24 inlined nodes refused in ${(performance.now() - t0).toFixed(0)} ms`);
+    const two = fail(() => onnxToSpec(model({ nodes: [gemm, { ...call('g', '_aten_gelu_approximate_none', 'h', 'y'), inputs: ['h', 'h'] }], initializers: [W, B] }, 18, [functionProto(geluFn)])));
+    expect(two.code).toBe('INVALID_MODEL');
+    expect(two.message).toMatch(/with 2 inputs and 1 outputs; it has 1 and 1/);
+    // A call of a function the file does not define is an operator of another domain.
+    expect(fail(() => onnxToSpec(model({ nodes: [gemm, call('g', 'aten_gelu', 'h', 'y')], initializers: [W, B] }, 18))).message)
+      .toMatch(/"g" \(pkg\.onnxscript\.torch_lib\.aten_gelu\) is not supported/);
+  });
+
+  it('BatchNorm1d(affine=False) as onnxscript writes it: weight and bias Expand(CastLike(Constant), Shape(x, 1, 2))', () => {
+    const nodes: NodeArgs[] = [
+      { op: 'Constant', inputs: [], outputs: ['one'], attrs: { value: { tensor: { dims: [1], values: [1] } } } },
+      { op: 'CastLike', inputs: ['one', 'x'], outputs: ['one_c'] },
+      { op: 'Shape', inputs: ['x'], outputs: ['width'], attrs: { start: 1, end: 2 } },
+      { op: 'Expand', inputs: ['one_c', 'width'], outputs: ['w'] },
+      { op: 'Constant', inputs: [], outputs: ['zero'], attrs: { value: { tensor: { dims: [1], values: [0] } } } },
+      { op: 'CastLike', inputs: ['zero', 'x'], outputs: ['zero_c'] },
+      { op: 'Expand', inputs: ['zero_c', 'width'], outputs: ['b'] },
+      { op: 'BatchNormalization', inputs: ['x', 'w', 'b', 'mean', 'var'], outputs: ['y'], attrs: { epsilon: 0.001, training_mode: 0 } },
+    ];
+    const spec = onnxToSpec(model({ nodes, initializers: [{ name: 'mean', dims: [4], values: [1, 2, 3, 4] }, { name: 'var', dims: [4], values: [1, 1, 4, 4] }] }, 18)).spec;
+    expect(spec.layers).toHaveLength(1);
+    expect(spec.layers[0]).toMatchObject({ type: 'batchNorm', epsilon: Math.fround(0.001) });
+    expect(Array.from((spec.layers[0] as { scale: Float32Array }).scale)).toEqual([1, 1, 1, 1]);
+    expect(Array.from((spec.layers[0] as { offset: Float32Array }).offset)).toEqual([0, 0, 0, 0]);
+    // An Expand that cannot broadcast is INVALID_MODEL.
+    const bad = fail(() => withTail([{ op: 'Expand', inputs: ['k', 's'], outputs: ['e'] }, { op: 'Mul', inputs: ['h', 'e'], outputs: ['y'] }],
+      [{ name: 'k', dims: [2], values: [1, 2] }, { name: 's', dims: [1], int64: [3] }]));
+    expect(bad.code).toBe('INVALID_MODEL');
+    expect(bad.message).toMatch(/cannot expand \[2\] to \[3\]/);
+  });
+
+  it('CastLike: of a constant to the input\'s type is folded; of the data to a float is nothing; to an integer is refused', () => {
+    const spec = withTail([
+      { op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_float: 2.5 } },
+      { op: 'CastLike', inputs: ['k', 'h'], outputs: ['kc'] },
+      { op: 'Mul', inputs: ['h', 'kc'], outputs: ['m'] },
+      { op: 'CastLike', inputs: ['m', 'f'], outputs: ['y'] },
+    ], [scalar('f', 0)]);
+    expect(spec.layers).toHaveLength(1);
+    expect(Array.from((spec.layers[0] as ImportedDenseLayer).bias!)).toEqual([0.1, -0.2, 0.3].map((b) => Math.fround(Math.fround(b) * 2.5)));
+    const e = fail(() => withTail([{ op: 'CastLike', inputs: ['h', 'i'], outputs: ['y'] }], [{ name: 'i', dims: [], int64: [1] }]));
+    expect(e.message).toMatch(/casts the data to int64/);
+  });
+});
 
 describe('malformed files are INVALID_MODEL and say where', () => {
   it('weights that do not fit the input, raw_data of the wrong length, dims past 2^31', () => {
