@@ -682,6 +682,10 @@ export class Sequential extends Resource {
   /** For the worker pool: this model's id, and a counter bumped whenever its weights change. */
   readonly #id = nextModelId++;
   #version = 0;
+  /** The weight version the pool's workers were last sent (copies mode). */
+  #pooledVersion = -1;
+  /** predictAsync calls in flight in shared mode (their workers read this model's weights). */
+  #sharedCalls = 0;
   /** Multiply-adds of one row's forward pass (predictAsync's threshold). */
   #rowWork = 0;
   /** Per layer: the packed weights' offset (dense), the resolved activation, its prelu slope block,
@@ -904,8 +908,11 @@ export class Sequential extends Resource {
     let b: number;
     let given: Float32Array | undefined;
     let rows: number[];
-    /** Copies mode: each worker's rows. */
+    /** Copies mode: each worker's rows, and the weights as they are now (taken when they changed
+     *  since the pool last got them, so a step of training after this call does not reach it). */
     let parts: Float32Array[] | undefined;
+    const version = this.#version;
+    let image: ModelImage | undefined;
     /** Shared mode: one block for the rows, the results and each worker's scratch, and the slices. */
     let block = 0;
     let jobs: Exec[] | undefined;
@@ -915,7 +922,10 @@ export class Sequential extends Resource {
       const input = this.#input(x, b, what);
       given = out === undefined ? undefined : this.#checkOut(out, b, what);
       const threads = par ? Math.min(par.threads(), b) : 1;
-      if (threads < 2 || b * this.#rowWork < PARALLEL_FROM) return this.#run(input, given ?? this.#result(b, what), b);
+      // While fit runs, its steps change the weights between batches: in shared mode the workers
+      // would read them half-updated, so such a call runs here (as predict does).
+      const inline = threads < 2 || b * this.#rowWork < PARALLEL_FROM || (par!.shared && this.#fitting);
+      if (inline) return this.#run(input, given ?? this.#result(b, what), b);
       // Contiguous slices of rows, the first ones one row longer.
       rows = Array.from({ length: threads }, (_, i) => Math.floor(b / threads) + (i < b % threads ? 1 : 0));
       const [inputs, outputs, widest] = [this.#inputs, this.#outputs, this.#widest];
@@ -933,7 +943,9 @@ export class Sequential extends Resource {
           at += r;
           return job;
         });
+        this.#sharedCalls++;
       } else {
+        if (this.#pooledVersion !== version) image = this.#image();
         let at = 0;
         parts = rows.map((r) => {
           const part = input.slice(at * inputs, (at + r) * inputs); // copies: the caller may reuse x
@@ -948,7 +960,18 @@ export class Sequential extends Resource {
       let outs: Float32Array[] | undefined;
       try {
         if (jobs) await par!.exec(jobs);
-        else outs = await par!.run({ id: this.#id, version: this.#version, image: () => this.#image() }, parts!, rows);
+        else {
+          outs = await par!.run({
+            id: this.#id, version, image: () => {
+              // A worker that needs the weights later (a new one): they must still be this version.
+              if (!image && this.#version !== version) {
+                throw new SimdnnError('REENTRANT_CALL', 'model.predictAsync: the weights changed while this call waited for a worker of the pool; call it again');
+              }
+              return (image ??= this.#image());
+            },
+          }, parts!, rows);
+          this.#pooledVersion = version;
+        }
       } catch (err) {
         // Workers could not start here (none ever did): compute on this thread instead, from the
         // rows still in hand (a slice sent to a worker that then died is gone: that rethrows).
@@ -973,6 +996,7 @@ export class Sequential extends Resource {
       return result;
     } finally {
       // Every slice has settled (exec waits for all of them), so nothing writes into the block now.
+      if (jobs) this.#sharedCalls--;
       if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
     }
   }
@@ -1185,6 +1209,12 @@ export class Sequential extends Resource {
   }
 
   #notFitting(op: string): void {
+    if (this.#sharedCalls > 0 && op !== 'gradients') {
+      throw new SimdnnError(
+        'REENTRANT_CALL',
+        `model.${op}: predictAsync calls of this model are running in the worker pool, reading its weights in shared memory; await them first`,
+      );
+    }
     if (this.#fitting) {
       throw new SimdnnError('REENTRANT_CALL', `model.${op}: this model is training (fit() is running); wait for it or cancel it (signal, or onBatchEnd returning false)`);
     }

@@ -130,6 +130,32 @@ describe.each(MODES)('predictAsync, %s', (mode) => {
     m.dispose();
   });
 
+  it('weights never change under a call in flight: trainStep and setWeights wait for it in shared mode', async () => {
+    const nn = await threaded(2, mode);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 4 }] }, { seed: 6 });
+    const batch = 128;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i * 0.2));
+    const expected = m.predict(x, batch);
+    const pending = m.predictAsync(x, batch);
+    const step = () => m.trainStep(x, new Float32Array(batch * 4), batch, { loss: 'mse', optimizer: 'sgd' });
+    if (mode === 'shared') {
+      expect(step).toThrow(expect.objectContaining({ code: 'REENTRANT_CALL' }));
+      expect(() => m.setWeights(m.getWeights())).toThrow(/predictAsync calls of this model are running/);
+    } else {
+      step(); // the workers hold a copy: the call in flight keeps the weights it started with
+    }
+    expect(differences(expected, await pending)).toEqual([]);
+    step(); // nothing in flight
+    // While fit runs, a call runs on the calling thread (shared) or on the version it was sent (copies).
+    let during: Promise<Float32Array> | undefined;
+    await m.fit(x, new Float32Array(batch * 4), {
+      epochs: 1, batchSize: 32, loss: 'mse', optimizer: 'sgd',
+      onBatchEnd: (i) => { if (i === 1) during = m.predictAsync(x, batch); },
+    });
+    expect((await during!).length).toBe(batch * 4);
+    m.dispose();
+  });
+
   it('runs many models on one pool, in parallel calls', async () => {
     const nn = await threaded(2, mode);
     const models = Array.from({ length: 6 }, (_, i) =>
