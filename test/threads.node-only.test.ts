@@ -53,6 +53,14 @@ describe('worker pool failures (Node)', () => {
     nn.dispose();
   });
 
+  it('no workers at all (a factory that throws, as where Worker does not exist): one thread, said in features', async () => {
+    const nn = await createRuntime({ threads: 2, worker: () => { throw new Error('Worker is not defined here'); } });
+    const m = wide(nn);
+    expect(await m.predictAsync(x, batch)).toEqual(m.predict(x, batch));
+    expect(nn.features).toMatchObject({ threads: 1, threadsUnavailable: expect.stringMatching(/could not start: Worker is not defined here/) });
+    nn.dispose();
+  });
+
   it('a script that never calls nn.close() exits on its own after its last promise', () => {
     const started = Date.now();
     const run = spawnSync(process.execPath, [fileURLToPath(fixture('exits.mjs'))], { encoding: 'utf8', timeout: 30_000 });

@@ -151,19 +151,26 @@ export class Pool {
       slot.jobs.clear();
       try { slot.handle?.terminate(); } catch { /* already gone */ }
     };
-    const handle = spawn(this.#source, {
-      message: (m) => {
-        if (m.t === 'ready') { slot.started = true; settle.resolve(); this.#hold(slot); return; }
-        if (m.t === 'fail' && m.job < 0) { die(m.message); return; }
-        const p = slot.jobs.get(m.job);
-        if (!p) return;
-        slot.jobs.delete(m.job);
-        this.#hold(slot);
-        if (m.t === 'done') p.resolve(m.out);
-        else p.reject(new SimdnnError(m.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'WORKER_FAILED', `in a worker of the pool: ${m.message}`));
-      },
-      failure: die,
-    });
+    let handle: Handle;
+    try {
+      handle = spawn(this.#source, {
+        message: (m) => {
+          if (m.t === 'ready') { slot.started = true; settle.resolve(); this.#hold(slot); return; }
+          if (m.t === 'fail' && m.job < 0) { die(m.message); return; }
+          const p = slot.jobs.get(m.job);
+          if (!p) return;
+          slot.jobs.delete(m.job);
+          this.#hold(slot);
+          if (m.t === 'done') p.resolve(m.out);
+          else p.reject(new SimdnnError(m.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'WORKER_FAILED', `in a worker of the pool: ${m.message}`));
+        },
+        failure: die,
+      });
+    } catch (err) {
+      // No Worker here (workerd), a CSP that forbids workers, a bad URL: a start failure.
+      die(text(err));
+      return slot;
+    }
     (slot as { handle: Handle }).handle = handle;
     handle.post({ t: 'init', module: this.#module, maxPages: this.#maxPages, ...(this.#memory ? { memory: this.#memory } : {}) });
     const timer = setTimeout(() => die(`it did not report ready within ${START_TIMEOUT_MS / 1000} s (is ${String(this.#source)} simdnn's dist/worker.js?)`), START_TIMEOUT_MS);
