@@ -28,7 +28,7 @@ export async function benchTraining(c, w, budget, say) {
   const inst = await c.setup(w);
   const setupMs = performance.now() - t0;
   try {
-    let losses, firstMs, stats, last, info;
+    let losses, firstMs, stats, last, info, isAsync = false;
     if (inst.timed) {
       say('checking and timing in its own process…');
       const raw = await inst.timed(budget, TRAIN_CHECK_STEPS);
@@ -41,7 +41,7 @@ export async function benchTraining(c, w, budget, say) {
       losses = [];
       const s0 = performance.now();
       const r0 = inst.step(0);
-      const isAsync = !!r0 && typeof r0.then === 'function';
+      isAsync = !!r0 && typeof r0.then === 'function';
       losses.push(isAsync ? await r0 : r0);
       firstMs = performance.now() - s0;
       for (let i = 1; i < TRAIN_CHECK_STEPS; i++) losses.push(await inst.step(0));
@@ -55,7 +55,7 @@ export async function benchTraining(c, w, budget, say) {
     if (!inst.timed) {
       let k = 0;
       const step = () => inst.step(k++ % w.batches);
-      ({ stats, last } = await measure(step, null, budget, { ms: firstMs, isAsync: false, y: losses.at(-1) }));
+      ({ stats, last } = await measure(step, null, budget, { ms: firstMs, isAsync, y: losses.at(-1) }));
     }
     if (!Number.isFinite(last)) {
       say(`WRONG RESULT after timing: loss ${last}`);
