@@ -382,7 +382,8 @@ export function renderConsole(report) {
 }
 
 function startupRows(report) {
-  return report.contenders.map((c) => {
+  // PyTorch (training only, in Python) has neither a start-up figure nor a web footprint.
+  return report.contenders.filter((c) => c.startup || c.footprint).map((c) => {
     const s = c.startup, f = c.footprint;
     const size = (raw, gz) => (raw ? `${fmtBytes(raw)} (${fmtBytes(gz)} gz)` : '—');
     return [
