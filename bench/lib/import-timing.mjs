@@ -37,7 +37,8 @@ export const IMPORT_FORMATS = {
 export const ORT_FORMAT_TITLE = 'ONNX → InferenceSession.create(bytes)';
 
 // The importers' JavaScript (protobuf and JSON parsing) needs about ten loads before V8 has optimised
-// it (the first loads take 10–50× the steady time), hence the long warm-up.
+// it (under load, the first dozen nn.loadOnnx calls in one process took tens of ms each, then
+// ~1.5 ms), hence the long warm-up.
 export const IMPORT_RUNS = { full: { runs: 21, warmups: 20 }, quick: { runs: 3, warmups: 1 } };
 
 const enc = new TextEncoder();
