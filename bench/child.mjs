@@ -6,6 +6,8 @@
 //        correctness against the float64 reference, then timing
 //   { mode: 'startup',  contender, out }     one more start-up measurement in a fresh process
 //   { mode: 'roofline', quick, out, prefix } peak f32x4 throughput and read bandwidth
+//   { mode: 'import', contender, format, quick, out, prefix }
+//        time to load the 784-512-256-10 MLP from bytes in one format (lib/import-timing.mjs)
 //
 // Results go to `out` (JSON, rewritten after every workload so a crash keeps what finished);
 // progress goes to stderr.
@@ -58,6 +60,7 @@ async function bench() {
   const { WORKLOAD_BY_ID, STARTUP_WORKLOAD_ID, check } = await import('./lib/workloads.mjs');
   const { measure, timeFirst, BUDGETS } = await import('./lib/harness.mjs');
   const c = CONTENDER_BY_ID[job.contender];
+  const train = await import('./lib/training.mjs');
   const budget = job.quick ? BUDGETS.quick : BUDGETS.full;
   const result = { contender: c.id, label: c.label, info: null, error: null, startup: null, cells: {} };
   save(result);
@@ -89,6 +92,11 @@ async function bench() {
     }
     let inst;
     try {
+      if (w.kind === 'train') {
+        result.cells[id] = await train.benchTraining(c, w, budget, (msg) => say(`${where}: ${msg}`));
+        save(result);
+        continue;
+      }
       const { x } = w.data();
       w.reference();
       await c.prepare?.(w);
@@ -147,7 +155,15 @@ async function roofline() {
   save(measureRoofline({ relaxed, quick: job.quick, log: (m) => say(m) }));
 }
 
-const modes = { bench, startup, roofline };
+async function importTiming() {
+  const { CONTENDER_BY_ID } = await import('./contenders/index.mjs');
+  const { measureImport } = await import('./lib/import-timing.mjs');
+  const r = await measureImport(CONTENDER_BY_ID[job.contender], job.format, job.quick);
+  say(`${job.contender} ${job.format}: first ${r.firstMs.toFixed(2)} ms, steady median ${r.medianMs.toFixed(2)} ms (p25 ${r.p25Ms.toFixed(2)}, p75 ${r.p75Ms.toFixed(2)}, ${r.runs} runs)${r.ok ? '' : ` WRONG: ${r.message}`}`);
+  save(r);
+}
+
+const modes = { bench, startup, roofline, import: importTiming };
 try {
   await modes[job.mode]();
 } catch (e) {

@@ -1,14 +1,16 @@
 // simdnn comparative benchmark. `npm run bench` (full, a few minutes) or
-// `BENCH_QUICK=1 npm run bench` (smoke test, < 1 minute: checks every result and that every
+// `BENCH_QUICK=1 npm run bench` (smoke test, 1–2 minutes: checks every result and that every
 // contender ran; never asserts timings). Needs `npm run build` first. The peer libraries live in
 // bench/package.json: the first run installs them into bench/node_modules (bench/setup.mjs).
 //
 // Every contender runs in its own child process (bench/child.mjs): a fresh V8 each, node flags per
 // contender (the relaxed simdnn binary needs --experimental-wasm-relaxed-simd on Node 20), and a
 // crash marks that contender failed instead of ending the run. Order: roofline → contenders (each
-// starts by timing its own import → first inference) → extra start-up runs (full) → sizes → report.
+// starts by timing its own import → first inference) → import timing (one fresh process per
+// contender and model format) → extra start-up runs (full) → sizes → report.
 //
-// Optional filters for development: BENCH_ONLY=ids,… (contenders), BENCH_WORKLOADS=ids,…
+// Optional filters for development: BENCH_ONLY=ids,… (contenders), BENCH_WORKLOADS=ids,… (the id
+// `import` selects the import timing, which otherwise runs whenever BENCH_WORKLOADS is unset)
 // `node bench/run.mjs --render` rewrites latest.md/svg (and the targets) from latest.json, no run.
 // Exit code: 0 when every supported (contender, workload) pair ran and matched the float64
 // reference; 1 otherwise (wrong result, crash, init failure); 2 when the package is not built or
@@ -35,12 +37,12 @@ const t0 = Date.now();
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
 
-function pick(list, env) {
+function pick(list, env, extra = []) {
   if (!process.env[env]) return list;
   const want = new Set(process.env[env].split(',').map((s) => s.trim()));
   const chosen = list.filter((x) => want.has(x.id));
-  if (chosen.length !== want.size) {
-    log(`${env}: unknown id in ${process.env[env]}; known: ${list.map((x) => x.id).join(', ')}`);
+  if (chosen.length + extra.filter((id) => want.has(id)).length !== want.size) {
+    log(`${env}: unknown id in ${process.env[env]}; known: ${[...list.map((x) => x.id), ...extra].join(', ')}`);
     process.exit(2);
   }
   return chosen;
@@ -147,7 +149,8 @@ function machineInfo() {
 // ------------------------------------------------------------ main
 
 const contenders = pick(CONTENDERS, 'BENCH_ONLY');
-const workloads = pick(WORKLOADS, 'BENCH_WORKLOADS');
+const workloads = pick(WORKLOADS, 'BENCH_WORKLOADS', ['import']);
+const IMPORT_TIMING = !process.env.BENCH_WORKLOADS || process.env.BENCH_WORKLOADS.split(',').map((s) => s.trim()).includes('import');
 const failures = [];
 const machine = machineInfo();
 log(`simdnn bench ${QUICK ? '(QUICK)' : '(full)'}: ${contenders.length} contenders × ${workloads.length} workloads on ${machine.cpu}, node ${machine.node}`);
@@ -155,6 +158,7 @@ log(`simdnn bench ${QUICK ? '(QUICK)' : '(full)'}: ${contenders.length} contende
 let roofline = null;
 const results = [];
 const startup = {};
+const importTiming = [];
 try {
   log(`[roofline] measuring peak f32x4 throughput and read bandwidth…`);
   const roof = await runChild({ mode: 'roofline', quick: QUICK, prefix: '[roofline] ' }, RELAXED_FLAGS);
@@ -175,6 +179,17 @@ try {
       if (cell.status === 'error') failures.push(`${c.id} / ${w.id}: ERROR — ${cell.message}`);
     }
     results.push(r);
+  }
+
+  if (IMPORT_TIMING) {
+    const jobs = contenders.flatMap((c) => (c.importFormats ?? []).map((format) => ({ c, format })));
+    log(`[import ${elapsed()}] time to load the 784-512-256-10 MLP from bytes: ${jobs.length} fresh processes`);
+    for (const { c, format } of jobs) {
+      const run = await runChild({ mode: 'import', contender: c.id, format, quick: QUICK, prefix: `[import] ` }, flagsFor(c));
+      const r = run.result ?? { contender: c.id, format, ok: false, message: `child process ended with ${run.signal ?? `exit code ${run.code}`}` };
+      if (!r.ok) failures.push(`${c.id} import ${format}: ${r.firstMs === undefined ? 'ERROR' : 'WRONG RESULT'} — ${r.message}`);
+      importTiming.push(r);
+    }
   }
 
   for (const r of results) {
@@ -218,7 +233,7 @@ try {
   machine.loadAverageAtEnd = os.loadavg().map((v) => Number(v.toFixed(2)));
   const report = buildReport({
     machine, quick: QUICK, wallSeconds: (Date.now() - t0) / 1000, roofline, contenders: results, startup, footprint, failures,
-    engineStartup,
+    engineStartup, importTiming,
   });
   mkdirSync(RESULTS, { recursive: true });
   // A quick (smoke) or filtered run must not overwrite the full run the README quotes.
@@ -228,6 +243,7 @@ try {
   writeFileSync(path.join(RESULTS, `${name}.svg`), renderSvg(report));
   process.stdout.write(`${renderConsole(report)}\n`);
   log(`\nwrote bench/results/${name}.{json,md,svg} in ${elapsed()}`);
+  for (const n of report.notes) log(`*** ${n} ***`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -235,7 +251,8 @@ try {
 // Summary line (worded so it is not taken for a test runner's "N passed, N failed" closing line:
 // .ci/run prints that one itself).
 const cells = results.flatMap((r) => Object.values(r.cells));
-const passed = cells.filter((c) => c.status === 'ok').length + Object.values(startup).flat().length + (roofline ? 1 : 0);
+const passed = cells.filter((c) => c.status === 'ok').length + Object.values(startup).flat().length + (roofline ? 1 : 0) +
+  importTiming.filter((r) => r.ok).length;
 const skipped = cells.filter((c) => c.status === 'n/a').length;
 if (failures.length) {
   log(`\nbench FAILED: ${failures.length} problem(s):`);

@@ -7,6 +7,7 @@ import { tfjs } from './tfjs.mjs';
 import ortWeb from './ort-web.mjs';
 import ortNode from './ort-node.mjs';
 import brain from './brain.mjs';
+import pytorch from './pytorch.mjs';
 
 /** @type {import('./types.mjs').Contender[]} */
 export const CONTENDERS = [
@@ -18,6 +19,7 @@ export const CONTENDERS = [
   ortWeb,
   ortNode,
   brain,
+  pytorch,
 ];
 
 export const CONTENDER_BY_ID = Object.fromEntries(CONTENDERS.map((c) => [c.id, c]));

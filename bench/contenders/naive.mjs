@@ -59,7 +59,7 @@ export default {
   id: 'naive-js',
   label: 'naive JavaScript',
 
-  supports: () => true,
+  supports: (w) => (w.kind === 'train' ? 'no training code in the naive JavaScript contender' : true),
 
   async init() {
     return { version: `node ${process.versions.node}` };

@@ -15,7 +15,10 @@ export function ortContender(spec) {
     id: spec.id,
     label: spec.label,
 
-    supports: () => true,
+    supports: (w) => (w.kind === 'train' ? 'an ONNX Runtime inference session does not train (ORT training is another package)' : true),
+
+    /** The import timing creates sessions from ONNX bytes (lib/import-timing.mjs). */
+    importFormats: ['onnx'],
 
     prepare(w) {
       onnxFor(w); // building the .onnx bytes is the user's offline export step, not ORT's cost
@@ -27,12 +30,20 @@ export function ortContender(spec) {
       return loaded.info;
     },
 
+    /** A session from ONNX bytes with this contender's options (also timed by the import timing). */
+    createSession(bytes) {
+      return ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...spec.sessionOptions });
+    },
+
+    /** One inference on a session: Float32Array in, Float32Array out. */
+    async runSession(session, x, dims, input = 'x', output = 'y') {
+      const result = await session.run({ [input]: new ort.Tensor('float32', x, dims) });
+      return result[output].data;
+    },
+
     async setup(w) {
       const model = onnxFor(w);
-      const session = await ort.InferenceSession.create(model.bytes, {
-        graphOptimizationLevel: 'all',
-        ...spec.sessionOptions,
-      });
+      const session = await this.createSession(model.bytes);
       const { input, output, dims } = model;
       return {
         async run(x) {

@@ -9,6 +9,30 @@ const ENTRY = new URL('../../dist/node.js', import.meta.url);
 // Read before any clock starts: the start-up figure times simdnn, not the benchmark's bookkeeping.
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
+/** The workload's layers as a simdnn spec holding their numbers. */
+const specOf = (layers) => ({
+  format: 'simdnn', version: 1,
+  layers: layers.map((l, i) => ({
+    ...(i === 0 ? { inputs: l.inputs } : {}),
+    units: l.units, activation: l.activation, weights: l.weights, bias: l.bias,
+  })),
+});
+
+/** W4: model.trainStep with cross-entropy (fused with the softmax output layer) and Adam's defaults. */
+function trainInstance(nn, w) {
+  const { layers, x, labels } = w.data();
+  const model = nn.sequential(specOf(layers));
+  const rows = w.batch * w.inputs;
+  const xs = Array.from({ length: w.batches }, (_, k) => x.subarray(k * rows, (k + 1) * rows));
+  const ys = Array.from({ length: w.batches }, (_, k) => labels.subarray(k * w.batch, (k + 1) * w.batch));
+  const options = { loss: 'crossEntropy', optimizer: 'adam' };
+  return {
+    step: (k) => model.trainStep(xs[k], ys[k], w.batch, options),
+    crossEntropy: true,
+    dispose: () => model.dispose(),
+  };
+}
+
 /** @returns {import('./types.mjs').Contender} */
 export function simdnn(binary) {
   let nn;
@@ -20,6 +44,11 @@ export function simdnn(binary) {
     nodeFlags: binary === 'relaxed' ? ['--experimental-wasm-relaxed-simd'] : [],
 
     supports: () => true,
+
+    /** Formats the import timing loads (lib/import-timing.mjs). */
+    importFormats: ['onnx', 'safetensors', 'simdnn', 'tfjs', 'build'],
+    /** The initialised runtime (after init()), for the import timing. */
+    runtime: () => nn,
 
     async init() {
       const mod = await import(ENTRY.href);
@@ -38,14 +67,9 @@ export function simdnn(binary) {
         const runInto = op === 'softmax' ? (x) => nn.softmax(x, cols, out) : (x) => nn.activate(op, x, undefined, out);
         return { run, runInto, dispose() {} };
       }
+      if (w.kind === 'train') return trainInstance(nn, w);
       const { layers } = w.data();
-      const model = nn.sequential({
-        format: 'simdnn', version: 1,
-        layers: layers.map((l, i) => ({
-          ...(i === 0 ? { inputs: l.inputs } : {}),
-          units: l.units, activation: l.activation, weights: l.weights, bias: l.bias,
-        })),
-      });
+      const model = nn.sequential(specOf(layers));
       const batch = w.batch;
       const out = new Float32Array(batch * w.outputs);
       return {

@@ -15,6 +15,45 @@ function transpose(m, rows, cols) {
   return t;
 }
 
+/**
+ * W4: one optimizer.minimize step of tf.train.adam (ε set to 1e-8 as in PyTorch and simdnn; TF.js's
+ * default is 1e-7) over tf.losses.softmaxCrossEntropy of the logits, with the layers as variables
+ * ([inputs][units] kernels, as tf.layers.dense keeps them) and the forward pass through
+ * tf.fused.matMul (while gradients are recorded TF.js runs it unfused). Each step: tensors from the
+ * batch's Float32Array and Int32Array labels → minimize → the loss read back with dataSync().
+ */
+function trainInstance(tf, w) {
+  const { layers, x, labels } = w.data();
+  // tidy disposes the initial-value tensors (the variables keep their data).
+  const vars = layers.map((l) => tf.tidy(() => ({
+    W: tf.variable(tf.tensor2d(transpose(l.weights, l.units, l.inputs), [l.inputs, l.units])),
+    b: tf.variable(tf.tensor1d(l.bias)),
+  })));
+  const optimizer = tf.train.adam(0.001, 0.9, 0.999, 1e-8);
+  const rows = w.batch * w.inputs, last = vars.length - 1;
+  return {
+    step(k) {
+      const xt = tf.tensor2d(x.subarray(k * rows, (k + 1) * rows), [w.batch, w.inputs]);
+      const yt = tf.tensor1d(labels.subarray(k * w.batch, (k + 1) * w.batch), 'int32');
+      const cost = optimizer.minimize(() => {
+        let h = xt;
+        vars.forEach((v, i) => {
+          h = tf.fused.matMul({ a: h, b: v.W, bias: v.b, activation: i < last ? 'relu' : 'linear' });
+        });
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(yt, w.outputs), h);
+      }, true);
+      const loss = cost.dataSync()[0];
+      xt.dispose(); yt.dispose(); cost.dispose();
+      return loss;
+    },
+    crossEntropy: true,
+    dispose() {
+      optimizer.dispose();
+      for (const v of vars) { v.W.dispose(); v.b.dispose(); }
+    },
+  };
+}
+
 /** @returns {import('./types.mjs').Contender} */
 export function tfjs(backend) {
   let tf;
@@ -59,6 +98,7 @@ export function tfjs(backend) {
     },
 
     async setup(w) {
+      if (w.kind === 'train') return trainInstance(tf, w);
       if (w.kind === 'elementwise') {
         const op = {
           relu: (t) => tf.relu(t),

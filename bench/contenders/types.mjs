@@ -15,6 +15,17 @@
  *   `out` argument), timed separately in full runs to show what allocating the result costs.
  * @property {() => void | Promise<void>} dispose
  *
+ * @typedef {object} TrainInstance  one training workload (kind 'train') set up in one contender
+ * @property {(k: number) => number | Promise<number>} [step]
+ *   One optimizer step on batch k of the workload (0 ≤ k < w.batches), from its Float32Array inputs
+ *   and Int32Array labels; returns the batch's loss computed before the update.
+ * @property {(budget: object, checkSteps: number) => object} [timed]
+ *   Instead of step: a contender in another process (PyTorch) that runs the check steps and the
+ *   timing itself with the harness's budget rules (see lib/training.mjs for what it returns).
+ * @property {boolean} crossEntropy  whether the loss is the workload's cross-entropy (checked
+ *   against float64) or another measure (brain.js: only finite and falling)
+ * @property {() => void | Promise<void>} dispose
+ *
  * @typedef {object} Footprint  what a user ships or installs (bytes)
  * @property {number} js
  * @property {number} jsGzip
@@ -33,8 +44,10 @@
  *   Untimed conversion that a real user would have done offline (e.g. building the .onnx file).
  * @property {() => Promise<Record<string, unknown>>} init   import the library, pick the backend;
  *   returns facts for the report (version, backend, binary, threads…)
- * @property {(w: Workload) => Promise<Instance>} setup
- * @property {() => Promise<Footprint>} footprint
+ * @property {(w: Workload) => Promise<Instance | TrainInstance>} setup
+ * @property {() => Promise<Footprint | null>} footprint
+ * @property {string[]} [importFormats]  model formats the import timing loads with this contender
+ *   (lib/import-timing.mjs): simdnn's take `runtime()`, ORT's `createSession(bytes)` / `runSession`
  */
 
 export {};

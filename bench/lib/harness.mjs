@@ -17,8 +17,9 @@ export const BUDGETS = {
 
 let sink = 0;
 function consume(y) {
-  // Keep results observable so no engine can drop the work.
-  if (y && y.length) sink += y[0];
+  // Keep results observable so no engine can drop the work (a training step returns its loss).
+  if (typeof y === 'number') sink += y;
+  else if (y && y.length) sink += y[0];
 }
 
 /**
@@ -83,6 +84,8 @@ function quantile(sorted, q) {
 }
 
 /**
+ * Statistics of per-call times in ms (each the mean of `reps` back-to-back calls); exported for
+ * contenders that time themselves in another process (PyTorch) with the same budgets.
  * @typedef {object} Stats  all times in nanoseconds per call
  * @property {number} median
  * @property {number} p25
@@ -93,7 +96,7 @@ function quantile(sorted, q) {
  * @property {number} reps  calls per sample
  * @property {boolean} async
  */
-function summarize(samplesMs, reps, isAsync) {
+export function summarize(samplesMs, reps, isAsync) {
   const ns = samplesMs.map((v) => v * 1e6).sort((a, b) => a - b);
   const median = quantile(ns, 0.5);
   const dev = ns.map((v) => Math.abs(v - median)).sort((a, b) => a - b);

@@ -21,7 +21,8 @@ function valueInfo(name, dims) {
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
         elemType: FLOAT,
-        shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => ({ dimValue: d })) }),
+        // A string is a symbolic dimension (PyTorch's dynamic_axes: 'batch').
+        shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) }),
       }),
     }),
   });
@@ -43,8 +44,11 @@ function encode(graph) {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** The ONNX model of a workload, with its input/output names and shapes. */
-export function buildOnnx(workload) {
+/**
+ * The ONNX model of a workload, with its input/output names and shapes. `batch: 'batch'` makes the
+ * batch dimension symbolic, as a PyTorch export with dynamic_axes does (the import timing uses it).
+ */
+export function buildOnnx(workload, { batch = workload.batch } = {}) {
   if (workload.kind === 'elementwise') {
     const dims = workload.op === 'softmax'
       ? [workload.elements / workload.cols, workload.cols]
@@ -73,15 +77,14 @@ export function buildOnnx(workload) {
     else if (l.activation !== 'linear') throw new Error(`no ONNX mapping for activation ${l.activation}`);
     h = out;
   });
-  const dims = [workload.batch, layers[0].inputs];
   const graph = onnx.GraphProto.create({
     name: workload.id,
     node: nodes,
     initializer: inits,
-    input: [valueInfo('x', dims)],
-    output: [valueInfo('y', [workload.batch, layers.at(-1).units])],
+    input: [valueInfo('x', [batch, layers[0].inputs])],
+    output: [valueInfo('y', [batch, layers.at(-1).units])],
   });
-  return { bytes: encode(graph), input: 'x', output: 'y', dims };
+  return { bytes: encode(graph), input: 'x', output: 'y', dims: [workload.batch, layers[0].inputs] };
 }
 
 const cache = new WeakMap();

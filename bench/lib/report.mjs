@@ -34,6 +34,7 @@ function throughputOf(w, medianNs) {
   return {
     gflops: w.flops ? w.flops / medianNs : undefined,
     elPerNs: w.kind === 'elementwise' ? w.elements / medianNs : undefined,
+    samplesPerSec: w.kind === 'train' ? (w.batch * 1e9) / medianNs : undefined,
     gbps: w.bytes / medianNs,
   };
 }
@@ -80,6 +81,7 @@ export function buildReport(raw) {
         firstCallMs: cell.firstCallMs, setupMs: cell.setupMs,
         intoMedianNs: cell.intoStats?.median,
         maxAbsErr: cell.check.maxAbsErr, errorScore: cell.check.worstScore,
+        ...(w.kind === 'train' ? { losses: cell.losses, lossKind: cell.lossKind, lastLoss: cell.lastLoss, info: cell.info } : {}),
       };
     }
     for (const [id, r] of Object.entries(results)) {
@@ -92,19 +94,27 @@ export function buildReport(raw) {
       }
     }
     return {
-      id: w.id, group: w.group, title: w.title, batch: w.batch, flops: w.flops, elements: w.elements,
+      id: w.id, group: w.group, kind: w.kind, title: w.title, batch: w.batch, flops: w.flops, elements: w.elements,
       bytes: w.bytes, workingSet: w.workingSet, bestSimdnn: bestSimdnn(results)?.id ?? null, results,
+      ...(w.kind === 'train' ? { loss0: w.reference().loss0 } : {}),
     };
   });
   const rooflineRows = roofline ? rooflineFractions(workloads, roofline) : [];
   const report = {
     meta: { ...raw.machine, quick: raw.quick, wallSeconds: raw.wallSeconds, ratioConvention: 'peer median ÷ simdnn median (> 1: simdnn faster)' },
     roofline, contenders, workloads, rooflineFractions: rooflineRows,
+    importTiming: raw.importTiming?.length ? raw.importTiming : null,
     engineStartup: raw.engineStartup ?? null,
+    notes: notesOf(contenders),
     failures: raw.failures,
   };
   report.targets = evaluateTargets(report);
   return report;
+}
+
+/** What the reader must know that is not a failure: a contender skipped on this machine. */
+function notesOf(contenders) {
+  return contenders.filter((c) => c.info?.skipped).map((c) => `${c.id} SKIPPED: ${c.info.skipped} (its cells are n/a and the targets against it have no data)`);
 }
 
 function summarizeStartup(runs) {
@@ -158,9 +168,18 @@ const TARGETS = [
   { text: 'tanh 1M ≥ 2.5 el/ns (vs ORT Node)', workload: 'ew-tanh', metric: 'elPerNs', limit: 2.5, better: 'higher', peers: ['ort-node'] },
   // This target was set against these libraries (ORT Node 30–80 ms, tfjs 250 ms); naive JS has nothing to import.
   { text: 'import → first inference ≤ 5 ms (vs ORT Node, tfjs)', workload: 'startup', metric: 'startupMs', limit: 5, better: 'lower', peers: ['ort-node', 'tfjs-cpu', 'tfjs-wasm'] },
+  // Training (issue 11): ratio targets against one peer each (`minRatio`: met when peer time ÷ simdnn time ≥ it).
+  { text: 'train 64-128-64-10 b32 ≥ 2× PyTorch (1 thread)', workload: 'train-64-128-64-10-b32', metric: 'time', minRatio: 2, better: 'lower', peers: ['pytorch'] },
+  { text: 'train 64-128-64-10 b32 ≥ 10× tfjs-wasm', workload: 'train-64-128-64-10-b32', metric: 'time', minRatio: 10, better: 'lower', peers: ['tfjs-wasm'] },
+  { text: 'train 784-512-256-10 b64 ≥ 0.8× PyTorch (1 thread)', workload: 'train-784-512-256-10-b64', metric: 'time', minRatio: 0.8, better: 'lower', peers: ['pytorch'] },
+  { text: 'train 784-512-256-10 b64 ≥ 15× tfjs-wasm', workload: 'train-784-512-256-10-b64', metric: 'time', minRatio: 15, better: 'lower', peers: ['tfjs-wasm'] },
+  // Import timing (issue 10): steady-state median from bytes to a model ready to predict; the peers
+  // create an ONNX Runtime session from the same model's ONNX bytes.
+  { text: 'import MLP from ONNX ≤ 5 ms (vs ORT session create)', workload: 'import-onnx', metric: 'importMs', format: 'onnx', limit: 5, better: 'lower', peers: ['ort-node', 'ort-web'] },
+  { text: 'import MLP from safetensors ≤ 5 ms (vs ORT session create)', workload: 'import-safetensors', metric: 'importMs', format: 'safetensors', limit: 5, better: 'lower', peers: ['ort-node', 'ort-web'] },
 ];
 
-const UNITS = { time: 'ns', gflops: 'GFLOP/s', dramFraction: 'of DRAM bandwidth', elPerNs: 'el/ns', startupMs: 'ms' };
+const UNITS = { time: 'ns', gflops: 'GFLOP/s', dramFraction: 'of DRAM bandwidth', elPerNs: 'el/ns', startupMs: 'ms', importMs: 'ms' };
 
 function evaluateTargets(report) {
   const dram = report.roofline?.bandwidth?.find((b) => b.label === '64 MiB')?.gbps;
@@ -168,6 +187,11 @@ function evaluateTargets(report) {
     if (t.metric === 'startupMs') {
       const s = report.contenders.find((c) => c.id === id)?.startup;
       return s?.ok ? s.totalMs : undefined;
+    }
+    if (t.metric === 'importMs') {
+      // simdnn: the format of the target; ORT: its session from the ONNX bytes.
+      const r = report.importTiming?.find((x) => x.contender === id && x.format === (SIMDNN.includes(id) ? t.format : 'onnx'));
+      return r?.ok ? r.medianMs : undefined;
     }
     const r = report.workloads.find((w) => w.id === t.workload)?.results[id];
     if (r?.status !== 'ok') return undefined;
@@ -188,12 +212,18 @@ function evaluateTargets(report) {
       const v = valueOf(id, t);
       if (v !== undefined && better(t, v, peer)) { peer = v; peerId = id; }
     }
-    const met = simdnn === undefined ? null : t.better === 'lower' ? simdnn <= t.limit : simdnn >= t.limit;
-    const note = feasibility(t, report);
     // > 1: simdnn better than the best peer.
     const ratio = simdnn === undefined || peer === undefined ? null : t.better === 'lower' ? peer / simdnn : simdnn / peer;
+    const met = t.minRatio !== undefined
+      ? (ratio === null ? null : ratio >= t.minRatio)
+      : simdnn === undefined ? null : t.better === 'lower' ? simdnn <= t.limit : simdnn >= t.limit;
+    let note = feasibility(t, report);
+    if (met === null && t.minRatio !== undefined && simdnn !== undefined) {
+      const skipped = peerIds.map((id) => report.contenders.find((c) => c.id === id)).find((c) => c?.info?.skipped);
+      note = skipped ? `${skipped.id} skipped on this machine` : 'the peer did not run';
+    }
     return {
-      target: t.text, workload: t.workload, metric: t.metric, unit: UNITS[t.metric], limit: t.limit,
+      target: t.text, workload: t.workload, metric: t.metric, unit: UNITS[t.metric], limit: t.limit ?? null, minRatio: t.minRatio ?? null,
       simdnn: simdnn ?? null, simdnnBinary: simdnnId ?? null, bestPeer: peer ?? null, bestPeerId: peerId ?? null,
       comparedWith: t.peers ?? 'all peers', ratio, met, ...(note ? { note } : {}),
     };
@@ -227,7 +257,7 @@ export function refreshTargets(report) {
 function fmtTargetValue(metric, v) {
   if (v === null || v === undefined) return '—';
   if (metric === 'time') return fmtTime(v);
-  if (metric === 'startupMs') return fmtMs(v);
+  if (metric === 'startupMs' || metric === 'importMs') return fmtMs(v);
   if (metric === 'dramFraction') return pct(v);
   if (metric === 'gflops') return `${fmtNum(v)} GFLOP/s`;
   return `${fmtNum(v)} el/ns`;
@@ -284,6 +314,48 @@ function rooflineRows(report) {
   ]);
 }
 
+function peakFor(report, id) {
+  const r = report.roofline;
+  if (!r) return undefined;
+  return id === 'simdnn-relaxed' && r.peakMaddGflops ? r.peakMaddGflops : r.peakMulAddGflops;
+}
+
+/** W4 rows: time per step, samples/s, GFLOP/s counted as 3× the forward pass, % of the in-run peak. */
+function trainingRows(report) {
+  const rows = [];
+  for (const w of report.workloads.filter((x) => x.kind === 'train')) {
+    for (const c of report.contenders) {
+      const r = w.results[c.id];
+      if (r?.status !== 'ok') {
+        if (r && r.status !== 'n/a') rows.push([w.title, c.id, r.status.toUpperCase(), '', '', '', '', r.message ?? '']);
+        continue;
+      }
+      const peak = peakFor(report, c.id);
+      const ratio = SIMDNN.includes(c.id) ? (c.id === w.bestSimdnn ? '—' : `${fmtRatio(r.medianNs / w.results[w.bestSimdnn].medianNs)} of best`) : fmtRatio(r.ratio?.best);
+      const losses = r.losses?.length ? `${r.losses[0].toPrecision(4)} → ${r.losses.at(-1).toPrecision(4)}${r.lossKind === 'crossEntropy' ? '' : ' (sq. error)'}` : '—';
+      rows.push([
+        w.title, c.id, fmtTime(r.medianNs), Math.round(r.samplesPerSec).toLocaleString('en-US'), fmtNum(r.gflops),
+        peak ? pct(r.gflops / peak) : '—', ratio, losses,
+      ]);
+    }
+  }
+  return rows;
+}
+const TRAIN_HEADERS = ['workload', 'contender', 'time/step', 'samples/s', 'GFLOP/s (3× fwd)', '% of f32x4 peak', 'peer ÷ simdnn', `loss, step 1 → 5 (batch 0)`];
+
+function importRows(report) {
+  const ortNode = report.importTiming.find((r) => r.contender === 'ort-node' && r.ok);
+  return report.importTiming.map((r) => [
+    r.contender, r.format, r.bytes ? `${(r.bytes / 1e6).toFixed(2)} MB` : '—',
+    r.firstMs !== undefined ? fmtMs(r.firstMs) : '—',
+    r.medianMs !== undefined ? fmtMs(r.medianMs) : '—',
+    r.medianMs !== undefined ? `${fmtMs(r.p25Ms)} – ${fmtMs(r.p75Ms)}` : '—',
+    ortNode && r.medianMs !== undefined && r.contender !== 'ort-node' ? fmtRatio(ortNode.medianMs / r.medianMs) : '—',
+    r.ok ? 'ok' : `WRONG: ${r.message ?? ''}`,
+  ]);
+}
+const IMPORT_HEADERS = ['contender', 'format', 'bytes', 'first load', 'steady median', 'p25 – p75', 'ORT Node ÷ this', 'check'];
+
 /** The console rendering: the matrix, targets and roofline (details are in latest.md). */
 export function renderConsole(report) {
   const out = [];
@@ -293,15 +365,25 @@ export function renderConsole(report) {
   out.push(table(['workload', ...report.contenders.map((c) => c.id)], matrixRows(report), ['l']));
   out.push('', 'start-up (fresh process): import → first inference');
   out.push(table(['contender', 'import+init', 'model setup', 'first call', 'total', 'JS', 'wasm'], startupRows(report), ['l']));
+  if (report.workloads.some((w) => w.kind === 'train')) {
+    out.push('', 'training: one Adam step (time/step median; GFLOP/s = 3 × forward FLOPs ÷ time; % of the in-run f32x4 peak)');
+    out.push(table(TRAIN_HEADERS, trainingRows(report), ['l', 'l']));
+  }
+  if (report.importTiming) {
+    out.push('', 'import timing: 784-512-256-10 MLP from bytes to a model ready to predict (first load in a fresh process; steady-state median)');
+    out.push(table(IMPORT_HEADERS, importRows(report), ['l', 'l']));
+  }
   out.push('', 'targets');
   out.push(table(['target', 'simdnn', 'best peer', 'ratio', 'status'], targetRows(report), ['l', 'l', 'l', 'r', 'l']));
+  for (const n of report.notes ?? []) out.push('', `*** ${n} ***`);
   out.push('', 'simdnn against the in-run roofline');
   out.push(table(['workload', 'binary', 'median', 'into out', 'GFLOP/s', '% peak', 'GB/s', '% bandwidth'], rooflineRows(report), ['l', 'l']));
   return out.join('\n');
 }
 
 function startupRows(report) {
-  return report.contenders.map((c) => {
+  // PyTorch (training only, in Python) has neither a start-up figure nor a web footprint.
+  return report.contenders.filter((c) => c.startup || c.footprint).map((c) => {
     const s = c.startup, f = c.footprint;
     const size = (raw, gz) => (raw ? `${fmtBytes(raw)} (${fmtBytes(gz)} gz)` : '—');
     return [
@@ -344,6 +426,19 @@ export function renderMarkdown(report) {
   out.push('## Where a peer is faster than simdnn', '');
   out.push(...(faster.length ? faster : ['- nowhere in this run']), '');
 
+  for (const n of report.notes ?? []) out.push(`**${n}**`, '');
+
+  if (report.workloads.some((w) => w.kind === 'train')) {
+    out.push('## Training: one Adam step', '');
+    out.push('Every contender starts from the same weights and steps through the same 8 batches of random inputs with random labels: forward, softmax + cross-entropy (fused, on the logits), backward, Adam (lr 1e-3, β 0.9/0.999, ε 1e-8), the loss returned to JavaScript (Python for PyTorch) every step. The check: 5 steps on batch 0, the first loss equal to the float64 loss of the initial weights (within 1e-5 + 1e-4·|loss|) and the last lower. GFLOP/s counts a step as 3 × the forward FLOPs (2·Σ in·out per sample); the peak is the in-run f32x4 one (relaxed_madd for the relaxed binary, mul+add otherwise), which native PyTorch is not limited to. brain.js has no softmax, cross-entropy or batches: its row is 32 online (per-sample) Adam updates of a relu-everywhere net with squared error, the same samples per second but not the same computation. TF.js: `optimizer.minimize` of `tf.train.adam` over `tf.losses.softmaxCrossEntropy`. PyTorch: `torch.set_num_threads(1)`, `nn.Sequential` of `Linear`/`ReLU`, `F.cross_entropy`, `torch.optim.Adam`, timed inside Python with the same budget rules.', '');
+    out.push(mdTable(TRAIN_HEADERS, trainingRows(report), ['l', 'l']), '');
+  }
+  if (report.importTiming) {
+    out.push('## Import timing: 784-512-256-10 MLP from bytes', '');
+    out.push(`From bytes in memory to a model ready to predict (2.1 MB of float32 weights), one fresh process per row; the library is imported and initialised before the clock starts. first load = the first in the process: for simdnn it includes the dynamic import of the importers' chunk (dist/load.js), for ORT Web the instantiation of its wasm binary. steady = median of ${report.importTiming.find((r) => r.runs)?.runs ?? '?'} loads after ${report.importTiming.find((r) => r.runs)?.warmups ?? '?'} warm-up loads (V8 optimises the importers' parsing code over the first ten or so loads; steady is the best case, first load is what an application that loads one model sees). Each first model predicts one row, checked against the float64 reference. Formats: ${Object.entries({ onnx: 'ONNX as PyTorch exports it (Gemm transB=1, Relu, Softmax; symbolic batch), nn.loadOnnx', safetensors: 'a PyTorch state dict (0.weight, 0.bias, 2.weight, …) with a spec naming its tensors, nn.readSafetensors + nn.sequential(spec, { tensors })', simdnn: 'the file model.save() writes, nn.load', tfjs: 'a tfjs-layers model.json + weights.bin, nn.loadTfjs', build: 'no file, nn.sequential of Float32Arrays (the packing alone)' }).map(([k, v]) => `${k} = ${v}`).join('; ')}; ORT: InferenceSession.create(onnxBytes) with the contender's options (one thread, graphOptimizationLevel all).`, '');
+    out.push(mdTable(IMPORT_HEADERS, importRows(report), ['l', 'l']), '');
+  }
+
   out.push('## Targets', '');
   out.push('simdnn = the better of its two binaries; ratio = how many times better simdnn is than the best listed peer (> 1: simdnn better).', '');
   out.push(mdTable(['target', 'simdnn', 'best peer', 'ratio', 'status'], targetRows(report), ['l', 'l', 'l', 'r', 'l']), '');
@@ -370,7 +465,7 @@ export function renderMarkdown(report) {
   out.push('## Details per workload', '');
   for (const w of report.workloads) {
     out.push(`### ${w.title}`, '');
-    const metric = w.flops ? 'GFLOP/s' : 'el/ns';
+    const metric = w.kind === 'train' ? 'GFLOP/s (3× fwd)' : w.flops ? 'GFLOP/s' : 'el/ns';
     const rows = report.contenders.map((c) => {
       const r = w.results[c.id];
       if (r.status !== 'ok') return [c.id, r.status === 'n/a' ? `n/a: ${r.reason}` : `${r.status.toUpperCase()}: ${r.message ?? ''}`, '', '', '', '', '', '', ''];
@@ -378,10 +473,10 @@ export function renderMarkdown(report) {
         c.id, fmtTime(r.medianNs), `${fmtTime(r.p25Ns)} – ${fmtTime(r.p75Ns)}`, fmtTime(r.madNs),
         fmtNum(w.flops ? r.gflops : r.elPerNs),
         fmtRatio(r.ratio['simdnn-simd']), fmtRatio(r.ratio['simdnn-relaxed']),
-        fmtMs(r.firstCallMs), r.maxAbsErr.toExponential(1),
+        fmtMs(r.firstCallMs), Number.isFinite(r.maxAbsErr) ? r.maxAbsErr.toExponential(1) : '—',
       ];
     });
-    out.push(mdTable(['contender', 'median', 'p25 – p75', 'MAD', metric, '÷ simdnn SIMD128', '÷ simdnn relaxed', 'first call', 'max |err|'], rows, ['l', 'r', 'l']), '');
+    out.push(mdTable(['contender', 'median', 'p25 – p75', 'MAD', metric, '÷ simdnn SIMD128', '÷ simdnn relaxed', 'first call', w.kind === 'train' ? '|first loss − float64|' : 'max |err|'], rows, ['l', 'r', 'l']), '');
   }
 
   out.push('## Contenders', '');
@@ -399,7 +494,7 @@ export function renderMarkdown(report) {
 
 const COLORS = {
   'simdnn-simd': '#1f6feb', 'simdnn-relaxed': '#0b3d91', 'naive-js': '#8c8c8c', 'tfjs-cpu': '#f0a030',
-  'tfjs-wasm': '#d9480f', 'ort-web': '#2f9e44', 'ort-node': '#087f5b', 'brain.js': '#ae3ec9',
+  'tfjs-wasm': '#d9480f', 'ort-web': '#2f9e44', 'ort-node': '#087f5b', 'brain.js': '#ae3ec9', pytorch: '#c92a2a',
 };
 
 const xmlEsc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

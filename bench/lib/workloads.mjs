@@ -5,6 +5,9 @@
 //   W1  one dense layer relu(W·x + b), batch 1, 64² … 4096²
 //   W2  MLP 784-512-256-10 (relu, relu, softmax), batch 1 / 32 / 256
 //   W3  elementwise over 1M floats: relu, sigmoid, tanh, gelu (exact, erf form), softmax (rows of 1000)
+//   W4  training: one Adam step (softmax + cross-entropy on class indices) on 64-128-64-10, batch 32,
+//       and on 784-512-256-10, batch 64. Checked differently (see checkTraining): the first step's
+//       loss against a float64 forward pass of the same initial weights, then the loss falling.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +16,10 @@ import path from 'node:path';
 export const ELEMENTWISE_N = 1_000_000;
 export const SOFTMAX_COLS = 1000;
 export const MLP_SHAPE = [784, 512, 256, 10];
+/** Training workloads cycle through this many different batches (the same data for every contender). */
+export const TRAIN_BATCHES = 8;
+/** Steps on batch 0 before timing: the first loss is checked against float64, the last must be lower. */
+export const TRAIN_CHECK_STEPS = 5;
 
 /** mulberry32: small, fast, deterministic. */
 export function rng(seed) {
@@ -130,20 +137,25 @@ function forward64(layers, x, batch) {
  * One workload. Data and reference are built lazily and memoised (W1 4096² is 64 MiB of weights).
  * @typedef {object} Workload
  * @property {string} id            stable id used in the JSON ('dense-1024-b1', 'mlp-b32', 'ew-gelu')
- * @property {'W1'|'W2'|'W3'} group
- * @property {'dense'|'mlp'|'elementwise'} kind
+ * @property {'W1'|'W2'|'W3'|'W4'} group
+ * @property {'dense'|'mlp'|'elementwise'|'train'} kind
  * @property {string} title
  * @property {number} batch         rows per call (W3: 1)
  * @property {number} inputs        floats per input row (W3: all elements)
  * @property {number} outputs       floats per output row
- * @property {number} flops         2·in·out·batch summed over layers (W3: 0)
+ * @property {number} flops         2·in·out·batch summed over layers (W3: 0; W4: 3× the forward pass,
+ *                                  the usual estimate of forward + backward)
  * @property {number} elements      W3: elements per call
  * @property {number} bytes         nominal memory traffic of one call (weights + input + output)
  * @property {number} workingSet    bytes touched per call (picks the bandwidth level of the roofline)
  * @property {string} [op]          W3: relu | sigmoid | tanh | gelu | softmax
  * @property {number} [cols]        W3 softmax: row length
- * @property {() => {x: Float32Array, layers?: object[]}} data
- * @property {() => {y: Float64Array, scale: Float64Array}} reference
+ * @property {number[]} [shape]    W4: layer sizes, input first
+ * @property {number} [batches]     W4: how many batches the timed steps cycle through
+ * @property {() => {x: Float32Array, layers?: object[], labels?: Int32Array}} data
+ *                                  W4: x holds `batches` batches back to back, labels one class per row
+ * @property {() => {y: Float64Array, scale: Float64Array} | {loss0: number}} reference
+ *                                  W4: loss0 = mean cross-entropy of batch 0 under the initial weights
  * @property {{atol: number, rtol: number}} tolerance  |y − ref| ≤ atol + rtol·scale
  */
 
@@ -189,7 +201,7 @@ function unpack(buf) {
   const base = buf.byteOffset % 8 === 0 ? buf.byteOffset : 0;
   const len = buf.readUInt32LE(0);
   let offset = Math.ceil((4 + len) / 8) * 8;
-  const types = { Float32Array, Float64Array };
+  const types = { Float32Array, Float64Array, Int32Array };
   return JSON.parse(buf.toString('utf8', 4, 4 + len), (_, v) => {
     if (v && typeof v === 'object' && '$ta' in v) {
       const T = types[v.type];
@@ -298,11 +310,61 @@ function elementwiseWorkload(op) {
   };
 }
 
+function crossEntropy64(probs, labels, batch, classes) {
+  let sum = 0;
+  for (let m = 0; m < batch; m++) sum -= Math.log(probs[m * classes + labels[m]]);
+  return sum / batch;
+}
+
+/**
+ * W4: one training step (forward, softmax + cross-entropy, backward, Adam with PyTorch's defaults:
+ * lr 1e-3, β 0.9/0.999, ε 1e-8) on `batch` rows. Every contender starts from the same He-uniform
+ * weights and steps through the same TRAIN_BATCHES batches of random inputs and random labels.
+ */
+function trainWorkload(shape, batch) {
+  const id = `train-${shape.join('-')}-b${batch}`;
+  const inputs = shape[0], classes = shape.at(-1);
+  const K = TRAIN_BATCHES;
+  let forwardMacs = 0, params = 0, activations = 0;
+  for (let i = 0; i + 1 < shape.length; i++) {
+    forwardMacs += shape[i] * shape[i + 1];
+    params += shape[i] * shape[i + 1] + shape[i + 1];
+    activations += shape[i];
+  }
+  const data = lazy(() => {
+    const r = rng(seedOf(`${id}:labels`));
+    return {
+      layers: shape.slice(1).map((units, i) =>
+        denseLayer(shape[i], units, i === shape.length - 2 ? 'softmax' : 'relu', `${id}:${i}`)),
+      x: uniform(K * batch * inputs, 0, 1, `${id}:x`),
+      labels: Int32Array.from({ length: K * batch }, () => Math.floor(r() * classes)),
+    };
+  }, `${id}.data`);
+  return {
+    id, group: 'W4', kind: 'train', title: `train ${shape.join('-')}, b${batch}`,
+    batch, inputs, outputs: classes, shape, batches: K,
+    flops: 3 * 2 * batch * forwardMacs,
+    elements: batch,
+    // Nominal traffic: parameters, their gradients and Adam's two moments, plus the batch.
+    bytes: 4 * (4 * params + batch * (inputs + classes)),
+    workingSet: 4 * (4 * params + 2 * batch * (activations + classes)),
+    tolerance: { atol: 1e-5, rtol: 1e-4 },
+    data,
+    reference: lazy(() => {
+      const { layers, x, labels } = data();
+      const { y } = forward64(layers, x.subarray(0, batch * inputs), batch);
+      return { loss0: crossEntropy64(y, labels, batch, classes) };
+    }, `${id}.ref`),
+  };
+}
+
 /** Every workload, in report order. */
 export const WORKLOADS = [
   ...[64, 256, 1024, 4096].map(denseWorkload),
   ...[1, 32, 256].map(mlpWorkload),
   ...['relu', 'sigmoid', 'tanh', 'gelu', 'softmax'].map(elementwiseWorkload),
+  trainWorkload([64, 128, 64, 10], 32),
+  trainWorkload(MLP_SHAPE, 64),
 ];
 
 export const WORKLOAD_BY_ID = Object.fromEntries(WORKLOADS.map((w) => [w.id, w]));
@@ -341,4 +403,30 @@ export function check(workload, y) {
     ok, maxAbsErr, worstScore, worstIndex,
     message: ok ? undefined : `y[${worstIndex}] = ${y[worstIndex]}, reference ${ref[worstIndex]} (|err| ${Math.abs(y[worstIndex] - ref[worstIndex]).toExponential(2)} > atol ${atol} + rtol ${rtol}·${scale[worstIndex].toExponential(2)})`,
   };
+}
+
+/**
+ * The training check. `losses` are TRAIN_CHECK_STEPS steps on batch 0 from the initial weights. Every
+ * loss must be finite and the last below the first (the step descends); with `crossEntropy` (the
+ * contender computes the workload's own loss) the first must also match the float64 loss of the
+ * initial weights within the workload's tolerance. Contenders whose loss is another quantity
+ * (brain.js: mean squared error of relu outputs) get only the finite-and-falling part.
+ * @returns {{ok: boolean, maxAbsErr: number, worstScore: number, first: number, last: number, message?: string}}
+ */
+export function checkTraining(workload, losses, { crossEntropy = true } = {}) {
+  const first = losses[0], last = losses.at(-1);
+  const fail = (message) => ({ ok: false, maxAbsErr: NaN, worstScore: Infinity, first, last, losses, message });
+  if (losses.length < 2) return fail(`${losses.length} losses, need at least 2`);
+  const bad = losses.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (bad >= 0) return fail(`loss at step ${bad + 1} is ${losses[bad]}`);
+  let maxAbsErr = NaN, worstScore = 0;
+  if (crossEntropy) {
+    const { loss0 } = workload.reference();
+    const { atol, rtol } = workload.tolerance;
+    maxAbsErr = Math.abs(first - loss0);
+    worstScore = maxAbsErr / (atol + rtol * Math.abs(loss0));
+    if (!(worstScore <= 1)) return { ...fail(`first loss ${first}, float64 reference ${loss0} (|err| ${maxAbsErr.toExponential(2)} > atol ${atol} + rtol ${rtol}·|ref|)`), maxAbsErr, worstScore };
+  }
+  if (!(last < first)) return { ...fail(`loss did not fall over ${losses.length} steps on one batch: ${losses.map((v) => v.toPrecision(5)).join(' → ')}`), maxAbsErr, worstScore };
+  return { ok: true, maxAbsErr, worstScore, first, last, losses };
 }
