@@ -83,7 +83,10 @@ async function bench() {
   for (const [i, id] of ids.entries()) {
     const w = WORKLOAD_BY_ID[id];
     const where = `${c.id} ${i + 1}/${ids.length} ${w.id}`;
-    const supported = c.supports(w);
+    let supported = c.supports(w);
+    if (supported === true && w.onlyFor && !c.threads && !w.onlyFor.includes(c.id)) {
+      supported = `${w.title} runs only for ${w.onlyFor.join(', ')} and the multi-thread contenders`;
+    }
     if (supported !== true) {
       result.cells[id] = { status: 'n/a', reason: supported };
       say(`${where}: n/a (${supported})`);

@@ -8,6 +8,7 @@ import ortWeb from './ort-web.mjs';
 import ortNode from './ort-node.mjs';
 import brain from './brain.mjs';
 import pytorch from './pytorch.mjs';
+import { THREADED } from './threads.mjs';
 
 /** @type {import('./types.mjs').Contender[]} */
 export const CONTENDERS = [
@@ -20,6 +21,8 @@ export const CONTENDERS = [
   ortNode,
   brain,
   pytorch,
+  // Last: the multi-thread contenders (their own table in the report).
+  ...THREADED,
 ];
 
 export const CONTENDER_BY_ID = Object.fromEntries(CONTENDERS.map((c) => [c.id, c]));

@@ -34,12 +34,14 @@ function trainInstance(nn, w) {
 }
 
 /** @returns {import('./types.mjs').Contender} */
-export function simdnn(binary) {
+export function simdnn(binary, { threads } = {}) {
   let nn;
+  const base = binary === 'relaxed' ? 'simdnn-relaxed' : 'simdnn-simd';
   return {
-    id: binary === 'relaxed' ? 'simdnn-relaxed' : 'simdnn-simd',
-    label: binary === 'relaxed' ? 'simdnn (relaxed SIMD)' : 'simdnn (SIMD128)',
-    isSimdnn: true,
+    id: threads ? `${base}-${threads}t` : base,
+    label: `${binary === 'relaxed' ? 'simdnn (relaxed SIMD)' : 'simdnn (SIMD128)'}${threads ? `, predictAsync on ${threads} threads` : ''}`,
+    isSimdnn: !threads,
+    threads,
     binary,
     nodeFlags: binary === 'relaxed' ? ['--experimental-wasm-relaxed-simd'] : [],
 
@@ -52,11 +54,15 @@ export function simdnn(binary) {
 
     async init() {
       const mod = await import(ENTRY.href);
-      nn = await mod.init({ simd: binary });
+      nn = await mod.init({ simd: binary, ...(threads ? { threads } : {}) });
       if (nn.features.binary !== binary) {
         throw new Error(`asked for the ${binary} binary but simdnn loaded ${nn.features.binary}`);
       }
-      return { version: VERSION, binary: nn.features.binary, relaxedSimdEngine: nn.features.relaxedSimd };
+      if (threads && nn.features.threads !== threads) throw new Error(`asked for ${threads} threads but simdnn runs ${nn.features.threads}`);
+      return {
+        version: VERSION, binary: nn.features.binary, relaxedSimdEngine: nn.features.relaxedSimd,
+        ...(threads ? { threads: nn.features.threads, sharedMemory: nn.features.sharedMemory } : {}),
+      };
     },
 
     async setup(w) {
@@ -72,6 +78,10 @@ export function simdnn(binary) {
       const model = nn.sequential(specOf(layers));
       const batch = w.batch;
       const out = new Float32Array(batch * w.outputs);
+      if (threads) {
+        // The same result as predict, bit for bit, from the worker pool (rows split between threads).
+        return { run: (x) => model.predictAsync(x, batch), dispose: () => model.dispose() };
+      }
       return {
         run: (x) => model.predict(x, batch),
         runInto: (x) => model.predictInto(x, out, batch),

@@ -1,32 +1,19 @@
-// Contenders on more than one thread, for the batched MLP rows (and dense 4096² batch 1, to show what
-// a split would do there): simdnn's model.predictAsync with a pool of N workers (init({ threads })),
-// ONNX Runtime Node with N intra-op threads, and ONNX Runtime Web with N wasm threads. The one-thread
-// figures are the single-thread contenders' (simdnn's predict, ORT's intraOpNumThreads = 1).
+// Contenders on more than one thread, for the batched MLP rows and dense 4096² at batch 1: simdnn's
+// model.predictAsync on a pool of N workers (init({ threads: N }), relaxed binary), ONNX Runtime Node
+// with N intra-op threads and ONNX Runtime Web with N wasm threads. Their one-thread figures are the
+// single-thread contenders' (simdnn-relaxed's predict, ort-node and ort-web).
 
 import { availableParallelism } from 'node:os';
 import { ortContender } from './ort-common.mjs';
 import { simdnn } from './simdnn.mjs';
 
-/** Only where threads can matter: MLPs at batch ≥ 256 and the one large dense layer. */
-const threaded = (w) => (w.kind === 'mlp' && w.batch >= 256) || (w.kind === 'dense' && w.inputs >= 4096);
+const only = (w) => (w.threads ? true : 'the multi-thread contenders run only the thread-comparison rows (batched MLPs, dense 4096²)');
 
 /** The thread counts to report: 2, and 4 where the machine has the cores. */
 export const THREAD_COUNTS = availableParallelism() >= 4 ? [2, 4] : [2];
 
-/** simdnn's predictAsync on `threads` workers (relaxed binary, as simdnn-relaxed). */
 export function simdnnThreads(threads) {
-  const base = simdnn('relaxed', { threads });
-  return {
-    ...base,
-    id: `simdnn-relaxed-${threads}t`,
-    label: `simdnn (relaxed SIMD), predictAsync on ${threads} threads`,
-    threads,
-    supports: threaded,
-    async setup(w) {
-      const inner = await base.setup(w, { async: true });
-      return inner;
-    },
-  };
+  return { ...simdnn('relaxed', { threads }), supports: only };
 }
 
 export function ortNodeThreads(threads) {
@@ -39,10 +26,10 @@ export function ortNodeThreads(threads) {
         const ort = await import('onnxruntime-node');
         return { ort, info: { version: ort.env.versions?.node ?? ort.env.versions?.common, executionProvider: 'cpu', intraOpNumThreads: threads } };
       },
-      async footprint() { return undefined; },
+      async footprint() { return null; },
     }),
     threads,
-    supports: threaded,
+    supports: only,
   };
 }
 
@@ -59,9 +46,11 @@ export function ortWebThreads(threads) {
         ort.env.logLevel = 'error';
         return { ort, info: { version: ort.env.versions?.web, executionProvider: 'wasm', numThreads: threads } };
       },
-      async footprint() { return undefined; },
+      async footprint() { return null; },
     }),
     threads,
-    supports: threaded,
+    supports: only,
   };
 }
+
+export const THREADED = THREAD_COUNTS.flatMap((n) => [simdnnThreads(n), ortNodeThreads(n), ortWebThreads(n)]);

@@ -53,8 +53,15 @@ function bestSimdnn(results) {
  * @param {object} raw  { machine, quick, wallSeconds, roofline, contenders: child results[],
  *                        startup: {id: run[]}, footprint: {id: Footprint}, failures: string[] }
  */
+/** The multi-thread contenders (bench/contenders/threads.mjs): ids end in -<n>t. */
+const THREADED = /-(\d+)t$/;
+
 export function buildReport(raw) {
   const { roofline } = raw;
+  // The multi-thread contenders get their own table (threadsRows); everything else compares
+  // single-threaded contenders.
+  const threadedRaw = raw.contenders.filter((c) => THREADED.test(c.contender));
+  raw = { ...raw, contenders: raw.contenders.filter((c) => !THREADED.test(c.contender)) };
   const contenders = raw.contenders.map((c) => ({
     id: c.contender, label: c.label, info: c.info, error: c.error,
     footprint: raw.footprint[c.contender] ?? null,
@@ -104,12 +111,48 @@ export function buildReport(raw) {
     meta: { ...raw.machine, quick: raw.quick, wallSeconds: raw.wallSeconds, ratioConvention: 'peer median ÷ simdnn median (> 1: simdnn faster)' },
     roofline, contenders, workloads, rooflineFractions: rooflineRows,
     importTiming: raw.importTiming?.length ? raw.importTiming : null,
+    threads: threadsOf(raw, threadedRaw),
     engineStartup: raw.engineStartup ?? null,
     notes: notesOf(contenders),
     failures: raw.failures,
   };
   report.targets = evaluateTargets(report);
   return report;
+}
+
+/**
+ * The thread comparison: for each workload the threaded contenders ran, each library's one-thread
+ * median (its single-thread contender) and its N-thread medians, with the speed-up.
+ */
+function threadsOf(raw, threadedRaw) {
+  if (!threadedRaw.length) return null;
+  const families = [
+    { name: 'simdnn (relaxed; predict / predictAsync)', one: 'simdnn-relaxed', prefix: 'simdnn-relaxed-' },
+    { name: 'ORT Node (intraOpNumThreads)', one: 'ort-node', prefix: 'ort-node-' },
+    { name: 'ORT Web (numThreads)', one: 'ort-web', prefix: 'ort-web-' },
+  ];
+  const median = (c, id) => (c?.cells?.[id]?.status === 'ok' ? c.cells[id].stats.median : null);
+  const byId = Object.fromEntries([...raw.contenders, ...threadedRaw].map((c) => [c.contender, c]));
+  const counts = [...new Set(threadedRaw.map((c) => Number(THREADED.exec(c.contender)[1])))].sort((a, b) => a - b);
+  const rows = [];
+  for (const w of WORKLOADS.filter((w) => threadedRaw.some((c) => c.cells?.[w.id]?.status === 'ok'))) {
+    for (const f of families) {
+      const one = median(byId[f.one], w.id);
+      const many = counts.map((n) => {
+        const c = byId[`${f.prefix}${n}t`];
+        return { threads: n, medianNs: median(c, w.id), info: c?.info ?? null, error: c?.error ?? c?.cells?.[w.id]?.message ?? null };
+      });
+      rows.push({ workload: w.id, title: w.title, library: f.name, oneNs: one, many });
+    }
+  }
+  return { counts, rows };
+}
+
+function threadsRows(report) {
+  return report.threads.rows.map((r) => [
+    r.title, r.library, r.oneNs === null ? 'n/a' : fmtTime(r.oneNs),
+    ...r.many.flatMap((m) => [m.medianNs === null ? 'n/a' : fmtTime(m.medianNs), m.medianNs === null || r.oneNs === null ? '—' : `${(r.oneNs / m.medianNs).toFixed(2)}×`]),
+  ]);
 }
 
 /** What the reader must know that is not a failure: a contender skipped on this machine. */
@@ -373,6 +416,10 @@ export function renderConsole(report) {
     out.push('', 'import timing: 784-512-256-10 MLP from bytes to a model ready to predict (first load in a fresh process; steady-state median)');
     out.push(table(IMPORT_HEADERS, importRows(report), ['l', 'l']));
   }
+  if (report.threads) {
+    out.push('', `threads: one-thread median and N-thread medians (speed-up = 1 thread ÷ N threads)`);
+    out.push(table(['workload', 'library', '1 thread', ...report.threads.counts.flatMap((n) => [`${n} threads`, 'speed-up'])], threadsRows(report), ['l', 'l']));
+  }
   out.push('', 'targets');
   out.push(table(['target', 'simdnn', 'best peer', 'ratio', 'status'], targetRows(report), ['l', 'l', 'l', 'r', 'l']));
   for (const n of report.notes ?? []) out.push('', `*** ${n} ***`);
@@ -437,6 +484,12 @@ export function renderMarkdown(report) {
     out.push('## Import timing: 784-512-256-10 MLP from bytes', '');
     out.push(`From bytes in memory to a model ready to predict (2.1 MB of float32 weights), one fresh process per row; the library is imported and initialised before the clock starts. first load = the first in the process: for simdnn it includes the dynamic import of the importers' chunk (dist/load.js), for ORT Web the instantiation of its wasm binary. steady = median of ${report.importTiming.find((r) => r.runs)?.runs ?? '?'} loads after ${report.importTiming.find((r) => r.runs)?.warmups ?? '?'} warm-up loads (V8 optimises the importers' parsing code over the first ten or so loads; steady is the best case, first load is what an application that loads one model sees). Each first model predicts one row, checked against the float64 reference. Formats: ${Object.entries({ onnx: 'ONNX as PyTorch exports it (Gemm transB=1, Relu, Softmax; symbolic batch), nn.loadOnnx', safetensors: 'a PyTorch state dict (0.weight, 0.bias, 2.weight, …) with a spec naming its tensors, nn.readSafetensors + nn.sequential(spec, { tensors })', simdnn: 'the file model.save() writes, nn.load', tfjs: 'a tfjs-layers model.json + weights.bin, nn.loadTfjs', build: 'no file, nn.sequential of Float32Arrays (the packing alone)' }).map(([k, v]) => `${k} = ${v}`).join('; ')}; ORT: InferenceSession.create(onnxBytes) with the contender's options (one thread, graphOptimizationLevel all).`, '');
     out.push(mdTable(IMPORT_HEADERS, importRows(report), ['l', 'l']), '');
+  }
+
+  if (report.threads) {
+    out.push('## Threads: the batched rows on more than one thread', '');
+    out.push(`One thread = the single-thread contender's median (simdnn: \`predict\`, relaxed binary); N threads = simdnn's \`predictAsync\` on \`init({ threads: N })\` (rows split between the workers; ${report.threads.rows.find((r) => r.library.startsWith('simdnn'))?.many[0]?.info?.sharedMemory ? 'shared memory' : 'copies'}), ORT Node with N intra-op threads, ORT Web with N wasm threads, in the same run. Speed-up = one thread ÷ N threads. Dense 4096² is batch 1: predictAsync does not split a single row (it runs on the calling thread; splitting output columns is not implemented).`, '');
+    out.push(mdTable(['workload', 'library', '1 thread', ...report.threads.counts.flatMap((n) => [`${n} threads`, 'speed-up'])], threadsRows(report), ['l', 'l']), '');
   }
 
   out.push('## Targets', '');

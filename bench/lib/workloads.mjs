@@ -236,6 +236,7 @@ function denseWorkload(size) {
   }), `${id}.data`);
   const w = {
     id, group: 'W1', kind: 'dense', title: `dense ${size}² relu, b1`,
+    threads: size >= 4096, // batch 1: predictAsync runs it on the calling thread (rows are what it splits)
     batch: 1, inputs: size, outputs: size,
     flops: 2 * size * size,
     elements: size,
@@ -259,6 +260,10 @@ function mlpWorkload(batch) {
   const data = lazy(() => ({ layers: mlpLayers(), x: uniform(batch * a, 0, 1, `${id}:x`) }), `${id}.data`);
   return {
     id, group: 'W2', kind: 'mlp', title: `MLP 784-512-256-10, b${batch}`,
+    // The batched rows are also run on 2 (and 4) threads (bench/contenders/threads.mjs); batch 1024
+    // only by simdnn and ONNX Runtime (the others take seconds per call there).
+    threads: batch >= 256,
+    ...(batch > 256 ? { onlyFor: ['simdnn-simd', 'simdnn-relaxed', 'ort-node', 'ort-web'] } : {}),
     batch, inputs: a, outputs: d,
     flops: 2 * batch * (a * b + b * c + c * d),
     elements: batch * d,
@@ -361,7 +366,7 @@ function trainWorkload(shape, batch) {
 /** Every workload, in report order. */
 export const WORKLOADS = [
   ...[64, 256, 1024, 4096].map(denseWorkload),
-  ...[1, 32, 256].map(mlpWorkload),
+  ...[1, 32, 256, 1024].map(mlpWorkload),
   ...['relu', 'sigmoid', 'tanh', 'gelu', 'softmax'].map(elementwiseWorkload),
   trainWorkload([64, 128, 64, 10], 32),
   trainWorkload(MLP_SHAPE, 64),
