@@ -7,8 +7,8 @@
 import { runMemory } from './memory.mjs';
 import { initError, runSmoke } from './smoke.mjs';
 
-export function runCase(simdnn, name, extra = {}) {
+export function runCase(simdnn, name, extra = {}, { poolThreads = 2 } = {}) {
   if (name === 'relaxed-error') return initError(simdnn, { ...extra, simd: 'relaxed' });
   if (name.startsWith('memory:')) return runMemory(simdnn, { ...extra, simd: name.slice('memory:'.length) });
-  return runSmoke(simdnn, { ...extra, simd: name });
+  return runSmoke(simdnn, { ...extra, simd: name }, { poolThreads });
 }

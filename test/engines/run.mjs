@@ -170,6 +170,9 @@ function compare(actual, expected, exact) {
  * `autoBinary` and matches Node's result for that binary (exactly for baseline, within the
  * tolerance for relaxed). `memory:<mode>` results go to checkMemory.
  */
+/** How each engine ran the worker pool (for the summary and the README's table). */
+const threadsSeen = {};
+
 function checkResults(engine, results, expected, { autoBinary }) {
   for (const [mode, r] of Object.entries(results)) {
     if (mode === 'relaxed-error' || mode === 'no-wasm-option') continue;
@@ -182,6 +185,12 @@ function checkResults(engine, results, expected, { autoBinary }) {
     const { problems, identical, worst, differing } = compare(r, expected[binary], exact);
     const how = exact ? 'bit for bit' : `within ${RELATIVE_TOLERANCE} × max|value| (${identical ? 'in fact bit-identical' : `last bits differ in ${differing.length} of them (${differing.join(', ')}): at most ${worst.toExponential(1)} × max|value|`})`;
     check(problems.length === 0, `${engine} simd: '${mode}' (${binary}): ${Object.keys(r.outputs).length} outputs and ${Object.keys(r.errors).length} errors equal Node's ${how}`, problems.slice(0, 3).join('; '));
+    if (r.threads) {
+      const t = r.threads;
+      const how = t.unavailable ? `one thread: ${t.unavailable}` : t.threads < 2 ? 'one thread (asked for one)' : `${t.threads} threads, ${t.sharedMemory ? 'shared memory' : 'copies'}`;
+      threadsSeen[engine] ??= how;
+      check(t.sameAsPredict === true, `${engine} simd: '${mode}': predictAsync on a ${t.threadsAsked ?? 2}-thread runtime equals predict bit for bit (${how})`, JSON.stringify(t));
+    }
   }
 }
 
@@ -424,6 +433,8 @@ for (const { name, fn } of ENGINES) {
 
 console.log('\n--- per engine');
 for (const t of timings) console.log(`  ${t.name.padEnd(8)} ${t.result.padEnd(8)} ${t.s.toFixed(1).padStart(6)} s  ${versions[t.name] ?? ''}`);
+console.log("\n--- worker pool: how predictAsync ran (threads: 2 on each engine's main thread; 1 inside the browsers' Web Workers)");
+for (const [engine, how] of Object.entries(threadsSeen)) console.log(`  ${engine.padEnd(18)} ${how}`);
 console.log('\n--- start-up: import → init() → first inference of a 64×64 dense model (median of 5 fresh processes)');
 console.log('  engine    binary    in process   process spawn → result');
 for (const s of startups) {

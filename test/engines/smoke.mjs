@@ -49,7 +49,7 @@ export function errorOf(SimdnnError, fn) {
 }
 
 /** Run the set on `init(options)`; resolves to `{ binary, features, outputs, errors }`. */
-export async function runSmoke(simdnn, options = {}) {
+export async function runSmoke(simdnn, options = {}, { poolThreads = 2 } = {}) {
   const nn = await simdnn.init(options);
   const x = inputs();
   const outputs = {};
@@ -77,7 +77,32 @@ export async function runSmoke(simdnn, options = {}) {
   };
   model.dispose();
   errors['predict after dispose'] = errorOf(simdnn.SimdnnError, () => model.predict(input, batch));
-  return { binary: nn.features.binary, features: { ...nn.features }, outputs, errors };
+
+  // The worker pool: model.predictAsync on a runtime of 2 threads, on a call large enough to be
+  // split (24 rows of 64 → 4099 → 9: 6.5M multiply-adds), equals predict bit for bit in this engine
+  // (and Node's, as an output); `threads` says how it ran here (shared memory, copies, or one
+  // thread where no worker can start).
+  const pooled = await simdnn.createRuntime({ ...options, threads: poolThreads });
+  const fill = (n, seed) => Array.from({ length: n }, (_, i) => (((i * 2654435761 + seed * 40503) >>> 0) % 2001 - 1000) / 40000);
+  const wide = pooled.sequential({
+    format: 'simdnn', version: 1,
+    layers: [
+      { inputs: 64, units: 4099, activation: 'relu', weights: fill(64 * 4099, 5), bias: fill(4099, 6) },
+      { units: 9, activation: 'softmax', weights: fill(4099 * 9, 7), bias: fill(9, 8) },
+    ],
+  });
+  const xw = Float32Array.from({ length: 24 * 64 }, (_, i) => Math.cos(i * 0.3));
+  const direct = bits(wide.predict(xw, 24));
+  outputs['64-4099-9 model, predictAsync on 2 threads, batch 24'] = bits(await wide.predictAsync(xw, 24));
+  const f = pooled.features;
+  const threads = {
+    threadsAsked: poolThreads, threads: f.threads, sharedMemory: f.sharedMemory, unavailable: f.threadsUnavailable ?? null,
+    sameAsPredict: direct.every((v, i) => v === outputs['64-4099-9 model, predictAsync on 2 threads, batch 24'][i]),
+  };
+  wide.dispose();
+  await pooled.close();
+  pooled.dispose();
+  return { binary: nn.features.binary, features: { ...nn.features }, outputs, errors, threads };
 }
 
 /** `simd: 'relaxed'` where the engine lacks relaxed SIMD: the error code init() rejects with. */
