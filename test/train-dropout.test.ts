@@ -2,6 +2,7 @@
 // the identity in predict, evaluate and gradients; the backward pass applies the forward's masks.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Sequential } from '../src/node.js';
+import { expectNear, trackModels } from './train-helpers.js';
 import { runtime, SIMD } from './runtime.js';
 import { rand } from './reference.js';
 import { refDropoutMask, refModel, type RefLayer } from './reference-backward.js';
@@ -11,21 +12,8 @@ let nn: Runtime;
 beforeAll(async () => {
   nn = await runtime();
 });
-const live: Sequential[] = [];
-afterEach(() => {
-  for (const m of live.splice(0)) m.dispose();
-});
-const track = (m: Sequential) => (live.push(m), m);
+const track = trackModels();
 
-/** max |got − ref| ≤ tol · (max |ref| + 1e-6). */
-function expectNear(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string): void {
-  expect(got.length, `${what}: length`).toBe(ref.length);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!));
-  expect(worst, `${what}: worst ${worst} (scale ${scale})`).toBeLessThanOrEqual(tol * (scale + 1e-6));
-}
 
 const K = 5, H = 7, C = 3;
 const w1 = rand(H * K, 1, -0.8, 0.8), b1 = rand(H, 2, -0.3, 0.3), w2 = rand(C * H, 3, -0.8, 0.8), b2 = rand(C, 4, -0.3, 0.3);

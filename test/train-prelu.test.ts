@@ -3,6 +3,7 @@
 // them, predict using the trained values, and a model that needs a slope learning it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Sequential } from '../src/node.js';
+import { expectNear, trackModels } from './train-helpers.js';
 import { runtime, SIMD } from './runtime.js';
 import { rand } from './reference.js';
 import { refModel, type RefLayer } from './reference-backward.js';
@@ -11,25 +12,8 @@ let nn: Runtime;
 beforeAll(async () => {
   nn = await runtime();
 });
-const live: Sequential[] = [];
-afterEach(() => {
-  for (const m of live.splice(0)) m.dispose();
-});
-const track = (m: Sequential) => (live.push(m), m);
+const track = trackModels();
 
-/** max |got − ref| ≤ tol · (max |ref| + 1e-6). */
-function expectNear(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string): void {
-  expect(got.length, `${what}: length`).toBe(ref.length);
-  let scale = 0;
-  let worst = 0;
-  let at = 0;
-  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i]! - ref[i]!);
-    if (!(d <= worst)) { worst = d; at = i; }
-  }
-  expect(worst, `${what}: worst at ${at}: ${got[at]} vs ${ref[at]} (scale ${scale})`).toBeLessThanOrEqual(tol * (scale + 1e-6));
-}
 
 type Where = 'dense' | 'layer';
 

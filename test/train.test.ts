@@ -2,6 +2,7 @@
 // binary, against the float64 model of reference-backward.ts (itself checked by central differences).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime, Sequential } from '../src/node.js';
+import { expectNear, trackModels } from './train-helpers.js';
 import { IN_BROWSER, runtime, SIMD } from './runtime.js';
 import { rand } from './reference.js';
 import { ACTIVATION_NAMES } from '../src/activations.js';
@@ -12,11 +13,7 @@ let nn: Runtime;
 beforeAll(async () => {
   nn = await runtime();
 });
-const live: Sequential[] = [];
-afterEach(() => {
-  for (const m of live.splice(0)) m.dispose();
-});
-const track = (m: Sequential) => (live.push(m), m);
+const track = trackModels();
 
 /** Hidden activations checked (every elementwise kind, PReLU with per-unit slopes). */
 const HIDDEN: ReadonlyArray<{ spec: unknown; ref: RefActivation }> = [
@@ -85,19 +82,6 @@ function targets(c: Case): { y: Float32Array | Int32Array; t: ArrayLike<number> 
   return { y, t: y };
 }
 
-/** max |got − ref| ≤ tol · (max |ref| + tiny): a gradient's error relative to its layer's scale. */
-function expectNear(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string): void {
-  expect(got.length, `${what}: length`).toBe(ref.length);
-  let scale = 0;
-  let worst = 0;
-  let at = 0;
-  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i]! - ref[i]!);
-    if (!(d <= worst)) { worst = d; at = i; }
-  }
-  expect(worst, `${what}: worst at ${at}: ${got[at]} vs ${ref[at]} (scale ${scale})`).toBeLessThanOrEqual(tol * (scale + 1e-6));
-}
 
 function checkCase(c: Case): void {
   const { model, ref } = build(c);
