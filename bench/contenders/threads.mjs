@@ -13,7 +13,8 @@ const only = (w) => (w.threads ? true : 'the multi-thread contenders run only th
 export const THREAD_COUNTS = availableParallelism() >= 4 ? [2, 4] : [2];
 
 export function simdnnThreads(threads) {
-  return { ...simdnn('relaxed', { threads }), supports: only };
+  // Import timing is the single-thread contenders' (loading a model does not use the pool).
+  return { ...simdnn('relaxed', { threads }), supports: only, importFormats: undefined };
 }
 
 export function ortNodeThreads(threads) {
