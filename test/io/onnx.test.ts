@@ -390,11 +390,9 @@ describe('local functions and CastLike (the dynamo exporter\'s onnxscript output
       nodes: k === 23 ? [{ op: 'Relu', inputs: ['a'], outputs: ['b'] }]
         : [call('p', `f${k + 1}`, 'a', 'm', undefined, 'pkg.test'), call('q', `f${k + 1}`, 'm', 'b', undefined, 'pkg.test')],
     }));
-    const t0 = performance.now();
     const big = fail(() => onnxToSpec(model({ nodes: [gemm, call('c', 'f0', 'h', 'y', undefined, 'pkg.test')], initializers: [W, B] }, 18, chain.map(functionProto))));
     expect(big.code).toBe('UNSUPPORTED_MODEL');
     expect(big.message).toMatch(/local functions expand to more than 16384 nodes/);
-    console.log(`2^24 inlined nodes refused in ${(performance.now() - t0).toFixed(0)} ms`);
     const two = fail(() => onnxToSpec(model({ nodes: [gemm, { ...call('g', '_aten_gelu_approximate_none', 'h', 'y'), inputs: ['h', 'h'] }], initializers: [W, B] }, 18, [functionProto(geluFn)])));
     expect(two.code).toBe('INVALID_MODEL');
     expect(two.message).toMatch(/with 2 inputs and 1 outputs; it has 1 and 1/);
@@ -446,20 +444,16 @@ describe('malformed files are INVALID_MODEL and say where', () => {
       .toMatch(/take 5 inputs but the previous layer gives 4/);
     expect(fail(() => onnxToSpec(model({ nodes: [{ ...gemm, outputs: ['y'] }], initializers: [{ name: 'W', dims: [3, 4], raw: new Uint8Array(40) }, B] }))).message)
       .toMatch(/raw_data has 40 bytes but dims \[3, 4\] of float need 48/);
-    const t0 = performance.now();
     const e = fail(() => onnxToSpec(model({ nodes: [{ ...gemm, outputs: ['y'] }], initializers: [{ name: 'W', dims: [2 ** 31, 2 ** 31], raw: new Uint8Array(4) }, B] })));
     expect(e.code).toBe('INVALID_MODEL');
     expect(e.message).toMatch(/more than 2\^31 elements/);
-    expect(performance.now() - t0).toBeLessThan(100);
   });
 
   it('a length of 2^40 fails at once with the byte offset and field', () => {
     const bytes = cat(vfield(1, 8), key(7, 2), varint(2 ** 40), new Uint8Array(16));
-    const t0 = performance.now();
     const e = fail(() => onnxToSpec(bytes));
     expect(e.code).toBe('INVALID_MODEL');
     expect(e.message).toMatch(/ModelProto field 7 at byte 3: length 1099511627776 exceeds the 16 bytes left/);
-    expect(performance.now() - t0).toBeLessThan(100);
   });
 
   it('a nested length that runs past its parent names the path', () => {
@@ -492,7 +486,6 @@ describe('malformed files are INVALID_MODEL and say where', () => {
   });
 
   it('a constant that would outgrow the file (ConstantOfShape [2^25]) is refused without allocating it', () => {
-    const t0 = performance.now();
     const e = fail(() => onnxToSpec(model({
       nodes: [
         { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['big'], name: 'cos' },
@@ -502,16 +495,13 @@ describe('malformed files are INVALID_MODEL and say where', () => {
     })));
     expect(e.code).toBe('UNSUPPORTED_MODEL');
     expect(e.message).toMatch(/"cos" \(ConstantOfShape\).*more than this file's size allows/);
-    expect(performance.now() - t0).toBeLessThan(100);
   });
 
-  it('20,000 nodes in a chain import in linear time', () => {
+  it('20,000 nodes in a chain import (no recursion per node: a deep chain neither overflows the stack nor hangs)', () => {
     const nodes: NodeArgs[] = [gemm];
     for (let k = 0; k < 20000; k++) nodes.push({ op: k % 2 ? 'Relu' : 'Tanh', inputs: [k ? `t${k - 1}` : 'h'], outputs: [k === 19999 ? 'y' : `t${k}`] });
-    const t0 = performance.now();
     const spec = onnxToSpec(model({ nodes, initializers: [W, B] })).spec;
     expect(spec.layers).toHaveLength(20000);
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it('every byte flip of a small model gives a result or INVALID/UNSUPPORTED_MODEL, never another error', () => {

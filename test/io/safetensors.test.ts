@@ -116,10 +116,10 @@ describe('readSafetensors: hostile files are INVALID_MODEL, at once', () => {
     for (const n of [2 ** 40, 2 ** 53, -1]) {
       const f = craft({}, 0, n === -1 ? 0 : n);
       if (n === -1) f.fill(0xff, 0, 8); // 2^64 − 1
-      const t0 = performance.now();
+      // The message comes from the length check made before any allocation (a 2^40-byte one would
+      // throw a RangeError, not this).
       expect(code(() => readSafetensors(f))).toBe('INVALID_MODEL');
       expect(message(() => readSafetensors(f))).toMatch(/header claims/);
-      expect(performance.now() - t0).toBeLessThan(50);
     }
   });
 
