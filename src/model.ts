@@ -8,6 +8,7 @@ import { Resource, type Registry } from './resource.js';
 import * as ops from './ops.js';
 import type { Ctx } from './ops.js';
 import type { Exec, ModelImage } from './pool/protocol.js';
+import { ioBlock, region } from './wasm/abi.js';
 import { typedArraySet } from './intrinsics.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
@@ -820,15 +821,9 @@ export class Sequential extends Resource {
     }
     return this.#layers;
   }
-  /** Floats of one I/O region of `n` values: 16-byte aligned, with one spare vector for SIMD tails. */
-  static #region(n: number): number {
-    return Math.ceil(n / 4) * 4 + 4;
-  }
-
-  /** Floats of the I/O block for `cap` rows: input, output and two ping-pong scratch regions. */
-  #ioFloats(cap: number): number {
-    return Sequential.#region(cap * this.#inputs) + Sequential.#region(cap * this.#outputs) +
-      2 * Sequential.#region(cap * this.#widest);
+  /** The I/O block for `rows` rows from `ptr` (see ioBlock). */
+  #ioBlock(ptr: number, rows: number) {
+    return ioBlock(ptr, rows, this.#inputs, this.#outputs, this.#widest);
   }
 
   /** Grow the I/O block to hold `batch` rows (it only grows; freed by dispose). */
@@ -843,12 +838,10 @@ export class Sequential extends Resource {
       this.disown(this.#io.x);
       this.#capacity = 0;
     }
-    const { ptr, index } = this.ownFirst(caps.map((cap) => this.#ioFloats(cap)));
+    const { ptr, index } = this.ownFirst(caps.map((cap) => this.#ioBlock(0, cap).floats));
     const cap = caps[index]!;
-    const out = ptr + Sequential.#region(cap * this.#inputs) * 4;
-    const a = out + Sequential.#region(cap * this.#outputs) * 4;
-    const b = a + Sequential.#region(cap * this.#widest) * 4;
-    this.#io = { x: ptr, out, a, b };
+    const { x, out, a, b } = this.#ioBlock(ptr, cap);
+    this.#io = { x, out, a, b };
     this.#capacity = cap;
   }
 
@@ -930,7 +923,6 @@ export class Sequential extends Resource {
       rows = Array.from({ length: threads }, (_, i) => Math.floor(b / threads) + (i < b % threads ? 1 : 0));
       const [inputs, outputs, widest] = [this.#inputs, this.#outputs, this.#widest];
       if (par!.shared) {
-        const region = Sequential.#region;
         const scratch = rows.map((r) => region(r * widest));
         block = this.#ctx.arena.allocF32(region(b * inputs) + region(b * outputs) + 2 * scratch.reduce((a, c) => a + c, 0));
         ops.upload(this.#ctx, block, input); // the rows are copied now: the caller may reuse x at once

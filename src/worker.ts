@@ -3,7 +3,7 @@
 // file runs as a Node worker_threads worker and as a browser module Worker. It imports nothing at
 // run time (the bundle is self-contained), so it can be served as a plain file next to the library.
 import { Arena } from './wasm/memory.js';
-import { DESC, DESC_BYTES } from './wasm/abi.js';
+import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
 
 interface ForwardKernels {
@@ -52,8 +52,6 @@ interface NodePort {
   on(type: 'message', h: (m: ToWorker) => void): void;
 }
 
-/** Floats of one I/O region of n values: 16-byte aligned, with one spare vector (as the model's). */
-const region = (n: number) => Math.ceil(n / 4) * 4 + 4;
 
 const io = port();
 let kernels: ForwardKernels | undefined;
@@ -109,11 +107,8 @@ function run(id: number, batch: number, x: Float32Array): Float32Array {
   if (!held.io || held.io.capacity < batch) {
     if (held.io) a.release(held.io.ptr);
     held.io = undefined;
-    const floats = region(batch * inputs) + region(batch * outputs) + 2 * region(batch * widest);
-    const ptr = a.allocF32(floats);
-    const out = ptr + region(batch * inputs) * 4;
-    const bufA = out + region(batch * outputs) * 4;
-    held.io = { ptr, x: ptr, out, a: bufA, b: bufA + region(batch * widest) * 4, capacity: batch };
+    const ptr = a.allocF32(ioBlock(0, batch, inputs, outputs, widest).floats);
+    held.io = { ptr, ...ioBlock(ptr, batch, inputs, outputs, widest), capacity: batch };
   }
   const b = held.io;
   new Float32Array(a.memory.buffer, b.x, batch * inputs).set(x);
