@@ -106,11 +106,13 @@ function syncBytes(bytes: unknown, op: string, what = 'bytes'): Uint8Array {
 }
 
 function build(nn: Runtime, op: string, spec: unknown, tensors?: unknown): Sequential {
-  if (nn === null || typeof nn !== 'object' || typeof (nn as { sequential?: unknown }).sequential !== 'function') {
+  // `sequential` read once (a getter may answer differently the second time).
+  const sequential: unknown = nn !== null && typeof nn === 'object' ? (nn as { sequential?: unknown }).sequential : undefined;
+  if (typeof sequential !== 'function') {
     throw new SimdnnError('INVALID_ARGUMENT', `${op}: the first argument must be the runtime from init(), received ${describe(nn)}`);
   }
   const options = tensors === undefined ? undefined : ({ tensors } as SequentialOptions);
-  return (nn.sequential as (spec: unknown, options?: SequentialOptions) => Sequential)(spec, options);
+  return (sequential as (spec: unknown, options?: SequentialOptions) => Sequential)(spec, options);
 }
 
 /**
