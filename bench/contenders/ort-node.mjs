@@ -7,14 +7,15 @@ import { ortContender } from './ort-common.mjs';
 
 const NATIVE_DIR = 'bench/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/';
 
-export default ortContender({
-  id: 'ort-node',
-  label: 'ORT Node 1.30 (native, 1 thread)',
-  sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 },
+/** ORT Node on `threads` intra-op threads (1: the single-thread contender, `ort-node`). */
+export const ortNode = (threads = 1) => ortContender({
+  id: threads === 1 ? 'ort-node' : `ort-node-${threads}t`,
+  label: `ORT Node 1.30 (native, ${threads === 1 ? '1 thread' : `${threads} intra-op threads`})`,
+  sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 },
 
   async load() {
     const ort = await import('onnxruntime-node');
-    return { ort, info: { version: ort.env.versions?.node ?? ort.env.versions?.common, executionProvider: 'cpu', intraOpNumThreads: 1, interOpNumThreads: 1 } };
+    return { ort, info: { version: ort.env.versions?.node ?? ort.env.versions?.common, executionProvider: 'cpu', intraOpNumThreads: threads, interOpNumThreads: 1 } };
   },
 
   async footprint() {
@@ -29,3 +30,5 @@ export default ortContender({
     });
   },
 });
+
+export default ortNode();

@@ -6,14 +6,15 @@ import { ortContender } from './ort-common.mjs';
 
 const DIST = 'bench/node_modules/onnxruntime-web/dist/';
 
-export default ortContender({
-  id: 'ort-web',
-  label: 'ORT Web 1.30 (wasm SIMD, 1 thread)',
+/** ORT Web on `threads` wasm threads (1: the single-thread contender, `ort-web`, without workers). */
+export const ortWeb = (threads = 1) => ortContender({
+  id: threads === 1 ? 'ort-web' : `ort-web-${threads}t`,
+  label: `ORT Web 1.30 (wasm SIMD, ${threads === 1 ? '1 thread' : `${threads} threads`})`,
   sessionOptions: { executionProviders: ['wasm'] },
 
   async load() {
     const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     // 1.30 ships one wasm binary (SIMD; threads unused with numThreads = 1): an fs trace shows Node
@@ -30,3 +31,5 @@ export default ortContender({
     });
   },
 });
+
+export default ortWeb();
