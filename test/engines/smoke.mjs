@@ -13,9 +13,11 @@ export function inputs() {
   return Float32Array.from(x);
 }
 
-/** A 17 → 9 (relu) → 5 (softmax) model with weights from a small integer hash (no Math.random). */
+/** n weights from a small integer hash (no Math.random), in [−1000, 1000] / `divisor`. */
+const fill = (n, seed, divisor = 1250) => Array.from({ length: n }, (_, i) => (((i * 2654435761 + seed * 40503) >>> 0) % 2001 - 1000) / divisor);
+
+/** A 17 → 9 (relu) → 5 (softmax) model with weights from fill(). */
 export function modelSpec() {
-  const fill = (n, seed) => Array.from({ length: n }, (_, i) => (((i * 2654435761 + seed * 40503) >>> 0) % 2001 - 1000) / 1250);
   return {
     format: 'simdnn', version: 1,
     layers: [
@@ -83,12 +85,11 @@ export async function runSmoke(simdnn, options = {}, { poolThreads = 2 } = {}) {
   // (and Node's, as an output); `threads` says how it ran here (shared memory, copies, or one
   // thread where no worker can start).
   const pooled = await simdnn.createRuntime({ ...options, threads: poolThreads });
-  const fill = (n, seed) => Array.from({ length: n }, (_, i) => (((i * 2654435761 + seed * 40503) >>> 0) % 2001 - 1000) / 40000);
   const wide = pooled.sequential({
     format: 'simdnn', version: 1,
     layers: [
-      { inputs: 64, units: 4099, activation: 'relu', weights: fill(64 * 4099, 5), bias: fill(4099, 6) },
-      { units: 9, activation: 'softmax', weights: fill(4099 * 9, 7), bias: fill(9, 8) },
+      { inputs: 64, units: 4099, activation: 'relu', weights: fill(64 * 4099, 5, 40000), bias: fill(4099, 6, 40000) },
+      { units: 9, activation: 'softmax', weights: fill(4099 * 9, 7, 40000), bias: fill(9, 8, 40000) },
     ],
   });
   const xw = Float32Array.from({ length: 24 * 64 }, (_, i) => Math.cos(i * 0.3));

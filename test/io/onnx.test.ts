@@ -31,17 +31,21 @@ function withTail(tail: NodeArgs[], inits: GraphArgs['initializers'] = [], opset
   return onnxToSpec(model({ nodes: [gemm, ...tail], initializers: [W, B, ...inits] }, opset)).spec;
 }
 
+/** GELU as PyTorch writes it out after the Gemm: Div by √2, Erf, Add 1, Mul x, Mul 0.5. */
+const GELU_TAIL: NodeArgs[] = [
+  { op: 'Div', inputs: ['h', 'sqrt2'], outputs: ['a'] },
+  { op: 'Erf', inputs: ['a'], outputs: ['b'] },
+  { op: 'Add', inputs: ['b', 'one'], outputs: ['c'] },
+  { op: 'Mul', inputs: ['h', 'c'], outputs: ['d'] },
+  { op: 'Mul', inputs: ['d', 'half'], outputs: ['y'] },
+];
+const GELU_CONSTANTS = [scalar('sqrt2', Math.SQRT2), scalar('one', 1), scalar('half', 0.5)];
+
 const activationOf = (spec: ImportedModelSpec) => (spec.layers[0] as ImportedDenseLayer).activation;
 
 describe('written-out activations are recognised in any operand order', () => {
   it('GELU: Div by √2, Erf, Add 1, Mul x, Mul 0.5 (PyTorch)', () => {
-    const spec = withTail([
-      { op: 'Div', inputs: ['h', 'sqrt2'], outputs: ['a'] },
-      { op: 'Erf', inputs: ['a'], outputs: ['b'] },
-      { op: 'Add', inputs: ['b', 'one'], outputs: ['c'] },
-      { op: 'Mul', inputs: ['h', 'c'], outputs: ['d'] },
-      { op: 'Mul', inputs: ['d', 'half'], outputs: ['y'] },
-    ], [scalar('sqrt2', Math.SQRT2), scalar('one', 1), scalar('half', 0.5)]);
+    const spec = withTail(GELU_TAIL, GELU_CONSTANTS);
     expect(spec.layers).toHaveLength(1);
     expect(activationOf(spec)).toEqual({ name: 'gelu', approximate: 'none' });
   });
@@ -523,13 +527,7 @@ describe('imported synthetic models run', () => {
     nn = await runtime();
   });
   it('Gemm + written-out GELU matches a float64 reference', () => {
-    const spec = withTail([
-      { op: 'Div', inputs: ['h', 'sqrt2'], outputs: ['a'] },
-      { op: 'Erf', inputs: ['a'], outputs: ['b'] },
-      { op: 'Add', inputs: ['b', 'one'], outputs: ['c'] },
-      { op: 'Mul', inputs: ['h', 'c'], outputs: ['d'] },
-      { op: 'Mul', inputs: ['d', 'half'], outputs: ['y'] },
-    ], [scalar('sqrt2', Math.SQRT2), scalar('one', 1), scalar('half', 0.5)]);
+    const spec = withTail(GELU_TAIL, GELU_CONSTANTS);
     const x = Float32Array.of(0.5, -1, 2, 0.25, -3, 1, 0, 2);
     const y = runSpec(nn, spec, x, 2);
     const w = Float32Array.from(W.values!);
