@@ -4,7 +4,7 @@
 // (worker_threads) and in the browser projects (module Web Workers), on both binaries.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SimdnnError, type Runtime, type Sequential } from '../src/node.js';
-import { createRuntime, IN_BROWSER, SIMD } from './runtime.js';
+import { createRuntime, entry, IN_BROWSER, SIMD } from './runtime.js';
 import { wasmModule } from './hardening.js';
 
 const INPUTS = 1000;
@@ -196,11 +196,49 @@ describe.each(MODES)('predictAsync, %s', (mode) => {
     m.dispose();
   });
 
+  it('hostile arguments: lying Proxies, re-entrant getters and odd batches are typed rejections, as in predict', async () => {
+    const nn = await threaded(2, mode);
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 3 }] }, { seed: 2 });
+    const batch = 64;
+    const good = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i));
+    const caught = async (f: () => unknown): Promise<{ code?: string; message: string }> => {
+      try {
+        await f();
+      } catch (err) {
+        expect(err).toBeInstanceOf(SimdnnError);
+        return { code: (err as SimdnnError).code, message: (err as Error).message.replace(/^model\.predict(Async)?: /, '') };
+      }
+      throw new Error('no error');
+    };
+    // A Proxy whose length lies: read through the engine's own accessors, so it is the real length.
+    const lying = new Proxy(good, { get: (t, k) => (k === 'length' ? 1 << 30 : Reflect.get(t, k)) });
+    expect(await caught(() => m.predictAsync(lying, batch + 1))).toEqual(await caught(() => m.predict(lying, batch + 1)));
+    // A getter that calls the runtime while its argument is converted: REENTRANT_CALL, nothing sent.
+    const reentrant = Array.from(good);
+    Object.defineProperty(reentrant, 7, { get: () => { m.predict(good, batch); return 0; } });
+    expect((await caught(() => m.predictAsync(reentrant, batch))).code).toBe('REENTRANT_CALL');
+    // An out that lies about its length, a batch that is not an integer.
+    const lyingOut = new Proxy(new Float32Array(5), { get: (t, k) => (k === 'length' ? batch * 3 : Reflect.get(t, k)) });
+    expect((await caught(() => m.predictAsync(good, batch, lyingOut))).code).toBe('SHAPE_MISMATCH');
+    expect(await caught(() => m.predictAsync(good, { valueOf: () => batch } as never))).toEqual(await caught(() => m.predict(good, { valueOf: () => batch } as never)));
+    // And the model is intact: the next call is right.
+    expect(differences(m.predict(good, batch), await m.predictAsync(good, batch))).toEqual([]);
+    m.dispose();
+  });
+
   it('init validates threads and worker', async () => {
     for (const threads of [0, 65, 1.5, '2', Number.NaN]) {
       await expect(createRuntime({ threads: threads as number })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
     await expect(createRuntime({ worker: 42 as unknown as string })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Each option is read once: a getter that answers 2 and then something invalid gets one read.
+    let reads = 0;
+    const options = { simd: SIMD, get threads() { reads++; return reads === 1 ? 2 : 'many'; } };
+    const { createRuntime: create } = await entry; // not test/runtime.ts's, whose spread would read it
+    const once = await create(options as never);
+    expect(reads).toBe(1);
+    expect(once.features.threads).toBe(2);
+    once.dispose();
     const auto = await createRuntime();
     expect(auto.features.threads).toBeGreaterThanOrEqual(1);
     expect(auto.features.threads).toBeLessThanOrEqual(8);
