@@ -1,12 +1,5 @@
 import type { Binary, Platform } from './wasm/loader.js';
-
-/** A Node builtin through `process.getBuiltinModule` (Node ≥ 20.16), which hands over the loaded
- *  module without the ESM loader (a static `import … from 'node:fs/promises'` adds about 1 ms to a
- *  cold import); undefined where it does not exist. */
-function builtin<T>(id: string): T | undefined {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  return typeof get === 'function' ? (get(id) as T | undefined) : undefined;
-}
+import { builtin } from './builtin.js';
 
 /** The fs and url functions the loader needs (dynamic imports where getBuiltinModule is missing). */
 async function builtins(): Promise<{ readFile: typeof import('node:fs/promises').readFile; fileURLToPath: typeof import('node:url').fileURLToPath }> {

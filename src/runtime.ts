@@ -102,8 +102,7 @@ export class Runtime implements Disposable {
   /** @internal use init() */
   constructor(
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
-    result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
-    threading: Threading = { threads: 1, module: undefined, source: undefined, locate: () => new URL('about:blank'), maxPages: 0, memory: undefined },
+    threading: Threading, result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
   ) {
     this.#files = platform?.readFile && platform.fileUrl
       ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
@@ -605,7 +604,7 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
     threads, module: loaded.module, maxPages: pages, source: options.worker, locate: () => platform.workerLocation(),
     memory: loaded.shared ? loaded.memory : undefined,
   };
-  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, result, platform, threading);
+  return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, threading, result, platform);
 }
 
 /** init() memoisation: one runtime per option set; a failed init is forgotten so it can be retried,

@@ -3,6 +3,7 @@
 // file runs as a Node worker_threads worker and as a browser module Worker. It imports nothing at
 // run time (the bundle is self-contained), so it can be served as a plain file next to the library.
 import { Arena } from './wasm/memory.js';
+import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
 
@@ -26,11 +27,7 @@ interface Port {
 }
 
 function port(): Port {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  const threads = typeof get === 'function'
-    ? (get('node:worker_threads') as { parentPort?: NodePort | null } | undefined)
-    : undefined;
-  const parent = threads?.parentPort;
+  const parent = builtin<{ parentPort?: NodePort | null }>('node:worker_threads')?.parentPort;
   if (parent) {
     return {
       post: (m, transfer) => parent.postMessage(m, transfer),

@@ -7,6 +7,7 @@
 import { SimdnnError } from '../errors.js';
 import type { Exec, FromWorker, ModelImage, ToWorker } from './protocol.js';
 import type { CompiledWasm } from '../wasm/loader.js';
+import { builtin } from '../builtin.js';
 
 /** Something that starts a worker: a URL of dist/worker.js, or a factory returning a Worker. */
 export type WorkerSource = string | URL | (() => unknown);
@@ -51,9 +52,7 @@ type NodeWorkerClass = new (url: URL | string, options?: object) => {
 };
 
 function nodeWorkers(): NodeWorkerClass | undefined {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (typeof get !== 'function') return undefined;
-  return (get('node:worker_threads') as { Worker?: NodeWorkerClass } | undefined)?.Worker;
+  return builtin<{ Worker?: NodeWorkerClass }>('node:worker_threads')?.Worker;
 }
 
 /** A worker that has not reported ready after this long is given up (a script that is not simdnn's
