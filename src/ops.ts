@@ -7,6 +7,7 @@ import { typedArraySet } from './intrinsics.js';
 import { DESC, DESC_BYTES, LAYER_TYPE } from './wasm/abi.js';
 import type { PoolModel } from './pool/pool.js';
 import type { Exec } from './pool/protocol.js';
+import type { SliceJob, UpdateJob } from './train/pass.js';
 
 export { DESC, DESC_BYTES, LAYER_TYPE };
 
@@ -33,6 +34,10 @@ export interface Parallel {
   readonly shared: boolean;
   /** Shared mode: slice i of a forward pass on worker i; settles when every slice has. */
   exec(jobs: readonly Exec[]): Promise<void>;
+  /** Shared mode: slice i of a training step on worker i; each slice's mean loss. */
+  train(slices: readonly SliceJob[]): Promise<number[]>;
+  /** Shared mode: chunk i of a training step's update on worker i. */
+  update(jobs: readonly UpdateJob[]): Promise<void>;
   /** The model was disposed: forget its copies. */
   drop(id: number): void;
 }
@@ -190,6 +195,12 @@ export function rmsprop(ctx: Ctx, p: number, sq: number, ga: number, buf: number
   ctx.k.rmsprop_f32(p, sq, ga, buf, g, n, lr, alpha, eps, wd, momentum, 1);
 }
 
+/** dst += src over n floats, then src = 0 (a gradient slab summed into another and cleared): SGD's
+ *  kernel with lr −1 and nothing else, p + 1·g, which rounds once on both binaries (1·g is exact). */
+export function accumulate(ctx: Ctx, dst: number, src: number, n: number): void {
+  ctx.k.sgd_f32(dst, 0, src, n, -1, 0, 0, 0, 0, 1);
+}
+
 export function sumSquares(ctx: Ctx, x: number, n: number): number {
   return ctx.k.sum_squares_f32(x, n);
 }
@@ -199,9 +210,10 @@ export function scale(ctx: Ctx, out: number, inp: number, s: number, n: number):
 }
 
 /** Inverted dropout of n floats (out may equal inp): out = inp·mask(seed), the mask kept where the
- *  element's hash ≥ threshold, scaled by `scale` (assembly/dropout.ts). */
-export function dropout(ctx: Ctx, out: number, inp: number, n: number, seed: number, threshold: number, scale: number): void {
-  ctx.k.dropout_f32(out, inp, n, seed | 0, threshold | 0, scale);
+ *  element's hash ≥ threshold, scaled by `scale` (assembly/dropout.ts); `first` is the index of
+ *  out[0] in the whole batch (a slice of rows gets the whole batch's mask for those rows). */
+export function dropout(ctx: Ctx, out: number, inp: number, n: number, seed: number, threshold: number, scale: number, first = 0): void {
+  ctx.k.dropout_f32(out, inp, n, seed | 0, threshold | 0, scale, first | 0);
 }
 
 /** Copy n floats from byte offset src to dst (the ranges may overlap). */

@@ -741,10 +741,10 @@ describe(`dropout_f32 (${SIMD} binary)`, () => {
           const ref = Array.from(x, (v, i) => Math.fround(v * mask[i]!));
           const X = heap.put(x, (4 * n) % 16);
           const OUT = heap.alloc(n, (4 * n + 8) % 16);
-          k.dropout_f32(OUT, X, n, seed | 0, threshold | 0, scale);
+          k.dropout_f32(OUT, X, n, seed | 0, threshold | 0, scale, 0);
           heap.checkGuards();
           expect(Array.from(heap.read(OUT, n)), `rate ${rate} seed ${seed} n ${n}`).toEqual(ref);
-          k.dropout_f32(X, X, n, seed | 0, threshold | 0, scale); // in place
+          k.dropout_f32(X, X, n, seed | 0, threshold | 0, scale, 0); // in place
           heap.checkGuards();
           expect(Array.from(heap.read(X, n))).toEqual(ref);
         }
@@ -752,16 +752,32 @@ describe(`dropout_f32 (${SIMD} binary)`, () => {
     }
   });
 
+  it('first = k gives elements k … k+n−1 of the whole mask (a slice of rows computed apart), at awkward offsets and sizes', () => {
+    const total = 1031;
+    const x = rand(total, 5, -3, 3);
+    const { threshold, scale } = args(0.4);
+    const mask = refDropoutMask(total, 99, 0.4);
+    for (const [first, n] of [[0, total], [1, 7], [3, 17], [4, 1023], [517, 514], [1030, 1], [13, 0]] as const) {
+      heap.reset();
+      const X = heap.put(x.subarray(first, first + n), 4 * (first % 4));
+      const OUT = heap.alloc(n, 8);
+      k.dropout_f32(OUT, X, n, 99, threshold | 0, scale, first);
+      heap.checkGuards();
+      const ref = Array.from(x.subarray(first, first + n), (v, i) => Math.fround(v * mask[first + i]!));
+      expect(Array.from(heap.read(OUT, n)), `first ${first} n ${n}`).toEqual(ref);
+    }
+  });
+
   it('rate 0 keeps everything unchanged; NaN and ±Infinity propagate where kept and become NaN where dropped (x·0, as PyTorch)', () => {
     const x = Float32Array.of(NaN, Infinity, -Infinity, 1, -0, 2, NaN, Infinity);
     const X = heap.put(x);
     const OUT = heap.alloc(x.length);
-    k.dropout_f32(OUT, X, x.length, 7, 0, 1);
+    k.dropout_f32(OUT, X, x.length, 7, 0, 1, 0);
     expect(Array.from(heap.read(OUT, x.length))).toEqual(Array.from(x));
     const mask = refDropoutMask(x.length, 7, 0.5);
     expect(mask.some((m) => m === 0) && mask.some((m) => m > 0)).toBe(true);
     const { threshold, scale } = args(0.5);
-    k.dropout_f32(OUT, X, x.length, 7, threshold | 0, scale);
+    k.dropout_f32(OUT, X, x.length, 7, threshold | 0, scale, 0);
     const got = heap.read(OUT, x.length);
     x.forEach((v, i) => expect(Object.is(got[i], Math.fround(v * mask[i]!)), `element ${i}: ${v}·${mask[i]} = ${got[i]}`).toBe(true));
   });
@@ -773,8 +789,8 @@ describe(`dropout_f32 (${SIMD} binary)`, () => {
     const OUT2 = heap.alloc(n);
     for (const rate of [0.1, 0.5, 0.8]) {
       const { threshold, scale } = args(rate);
-      k.dropout_f32(OUT, ones, n, 12345, threshold | 0, scale);
-      k.dropout_f32(OUT2, ones, n, 12346, threshold | 0, scale);
+      k.dropout_f32(OUT, ones, n, 12345, threshold | 0, scale, 0);
+      k.dropout_f32(OUT2, ones, n, 12346, threshold | 0, scale, 0);
       const a = heap.read(OUT, n), b = heap.read(OUT2, n);
       let kept = 0, sum = 0, both = 0;
       for (let i = 0; i < n; i++) {

@@ -70,7 +70,7 @@ export interface Kernels {
   rmsprop_f32(param: number, squareAvg: number, gradAvg: number, buf: number, grad: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, zeroGrad: number): void;
   sum_squares_f32(x: number, n: number): number;
   scale_f32(out: number, inp: number, s: number, n: number): void;
-  dropout_f32(out: number, inp: number, n: number, seed: number, threshold: number, scale: number): void;
+  dropout_f32(out: number, inp: number, n: number, seed: number, threshold: number, scale: number, first: number): void;
 }
 
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
