@@ -36,7 +36,7 @@ function browserProject(name: string, simd: 'baseline' | 'relaxed', isolated = f
     resolve: { alias: [{ find: /^(.*\/src)\/node(\.js|\.ts)?$/, replacement: '$1/index.ts' }] },
     test: {
       name,
-      include: isolated ? ['test/threads.test.ts', 'test/workers/**/*.test.ts'] : ['test/**/*.test.ts'],
+      include: isolated ? ['test/threads.test.ts', 'test/threads-fit.test.ts', 'test/workers/**/*.test.ts'] : ['test/**/*.test.ts'],
       exclude: [...configDefaults.exclude, NODE_ONLY],
       provide: { simd, isolated },
       testTimeout: 60_000,

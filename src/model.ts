@@ -13,7 +13,8 @@ import { typedArraySet } from './intrinsics.js';
 import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { TRAIN_STEP_STREAM } from './train/dropout.js';
-import { Trainer, paramLayout, type LayerWeights, type TrainLayer } from './train/trainer.js';
+import { Trainer, paramLayout, type LayerWeights, type MaskSource, type ParallelBlock, type TrainLayer } from './train/trainer.js';
+import { runSlice, runUpdate, type SliceJob, type UpdateJob } from './train/pass.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -1343,6 +1344,135 @@ export class Sequential extends Resource {
       return await this.#fitLoop(run);
     } finally {
       this.#fitting = false;
+      // Every slice of the last parallel step has settled (each step awaits all of them).
+      if (this.#par && !this.#ctx.guard.closed) this.#ctx.arena.release(this.#par.ptr);
+      this.#par = undefined;
+    }
+  }
+
+  /** fit's rows and the slices' gradient slabs for steps on the worker pool: allocated from the
+   *  arena at the first such step and freed when fit ends (every step awaits its workers). */
+  #par: { ptr: number; block: ParallelBlock } | undefined;
+
+  /** Settles when no worker of the pool writes into this model's blocks any more (a step of fit in
+   *  flight): a model disposed meanwhile frees its memory then, never under a worker. */
+  #writers: Promise<unknown> | undefined;
+
+  protected override inUse(): Promise<unknown> | undefined {
+    return this.#writers;
+  }
+
+  /** Run `work` (workers writing into this model's blocks), keeping disposal's free until it settles. */
+  async #pooled<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(() => {}, () => {});
+    this.#writers = settled;
+    try {
+      return await work;
+    } finally {
+      if (this.#writers === settled) this.#writers = undefined;
+    }
+  }
+
+  /** How many slices a training step of B rows runs in: the pool's threads in shared mode when the
+   *  step's work (forward and backward, about 3× predict's) gains from them, else 1. */
+  #trainSlices(B: number): number {
+    const par = this.#ctx.parallel;
+    if (!par?.shared || 3 * B * this.#rowWork < PARALLEL_FROM) return 1;
+    return Math.min(par.threads(), B);
+  }
+
+  /**
+   * One step of fit on the worker pool (shared memory, a batch large enough to gain), in two rounds.
+   * First each slice of the batch (contiguous rows) runs forward, loss and backward: slice 0 here,
+   * into the model's gradient slabs, the others on workers, into their own slabs. Then each thread
+   * sums the slices' gradients over a chunk of the parameters, in slice order, and runs the optimizer
+   * over it (chunk 0 here; with clipNorm this thread does it all, since the clip needs the whole
+   * gradient's norm). The workers get their messages before this thread starts its share. A given
+   * thread count gives the same weights on every run. Resolves with the loss and the correct
+   * predictions, or undefined when the step should run on this thread alone (workers that cannot
+   * start: then nothing was changed).
+   */
+  async #parallelStep(run: FitRun, order: Uint32Array, from: number, B: number, masks: MaskSource | undefined, classify: boolean, slices: number): Promise<{ loss: number; correct: number } | undefined> {
+    const par = this.#ctx.parallel!;
+    const t = run.t!;
+    const head = run.head!;
+    const tr = this.#trainer!;
+    let jobs: SliceJob[];
+    let block: ParallelBlock;
+    this.enter('fit');
+    try {
+      let p = this.#par;
+      if (!p || p.block.slices !== slices || p.block.capacity < B) {
+        if (p) this.#ctx.arena.release(p.ptr);
+        this.#par = undefined;
+        const capacity = Math.max(B, Math.min(run.batchSize, run.n));
+        const ptr = this.#ctx.arena.allocF32(tr.parallelFloats(capacity, slices));
+        p = this.#par = { ptr, block: tr.parallelBlock(ptr, capacity, slices) };
+      }
+      block = p.block;
+      tr.prepare(run.optimizer);
+      tr.loadParallel(block, run.x!, t, order, from, B);
+      jobs = tr.slices(block, head, B, masks);
+      this.#version++;
+    } finally {
+      this.leave();
+    }
+    const work = this.#pooled(par.train(jobs.slice(1)));
+    let own: number;
+    try {
+      this.enter('fit');
+      try {
+        own = runSlice(this.#ctx, jobs[0]!);
+      } finally {
+        this.leave();
+      }
+    } catch (err) {
+      await work.catch(() => {}); // the workers' slices settle before the blocks can change
+      if (!this.disposed) tr.clearGradients();
+      throw err;
+    }
+    let losses: number[];
+    try {
+      losses = [own, ...(await work)];
+    } catch (err) {
+      const started = par.threads() >= 2;
+      // Every slice has settled: this step's partial gradients must not reach the next one.
+      if (!this.disposed) tr.clearGradients();
+      if (started) throw err;
+      return undefined; // workers cannot start here (none ever did): this step runs on this thread
+    }
+    let updates: UpdateJob[] | undefined;
+    let loss: number;
+    let update: Promise<void> | undefined;
+    this.enter('fit');
+    try {
+      loss = tr.meanLoss(jobs, losses);
+      if (run.clipNorm > 0) {
+        tr.reduce(block);
+        tr.update(run.optimizer, run.clipNorm);
+      } else {
+        updates = tr.updateJobs(run.optimizer, block, slices);
+        update = this.#pooled(par.update(updates.slice(1)));
+        runUpdate(this.#ctx, updates[0]!);
+      }
+    } finally {
+      this.leave();
+    }
+    if (update) {
+      try {
+        await update;
+      } catch (err) {
+        if (this.disposed) throw err;
+        throw new SimdnnError('WORKER_FAILED', `model.fit: ${err instanceof Error ? err.message : String(err)}; this step's update was applied to part of the weights only`, { cause: err });
+      }
+    }
+    this.enter('fit');
+    try {
+      if (updates) tr.finishUpdate();
+      const correct = classify ? countCorrect(tr.parallelOutput(block, head, B), t, order, from, B, this.#outputs, run.loss === 'binaryCrossEntropy', 0) : 0;
+      return { loss, correct };
+    } finally {
+      this.leave();
     }
   }
 
@@ -1371,20 +1501,29 @@ export class Sequential extends Resource {
       for (let from = 0, batch = 0; from < n; from += batchSize, batch++) {
         aborted();
         const B = Math.min(batchSize, n - from);
-        this.enter('fit');
+        // Dropout masks: from fit's seed (the model's seed and fit count, or options.seed), one
+        // step per batch, so a seeded fit is reproducible (and the same masks on the pool).
+        const masks = this.#trainer!.dropout ? { base: run.seed, step: steps++ } : undefined;
+        const slices = this.#trainSlices(B);
+        const pooled = slices >= 2 ? await this.#parallelStep(run, order, from, B, masks, classify, slices) : undefined;
         let l: number;
-        try {
-          const tr = this.#trainer!;
-          tr.load(x!, t!, order, from, B);
-          // Dropout masks: from fit's seed (the model's seed and fit count, or options.seed), one
-          // step per batch, so a seeded fit is reproducible.
-          this.#version++;
-          l = tr.step(head!, B, run.optimizer, run.clipNorm, tr.dropout ? { base: run.seed, step: steps++ } : undefined);
-          // `layers` read in a callback shows the slopes as trained so far
+        if (pooled) {
+          l = pooled.loss;
+          correct += pooled.correct;
           this.#slopesMoved ||= slopes;
-          if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
-        } finally {
-          this.leave();
+        } else {
+          this.enter('fit');
+          try {
+            const tr = this.#trainer!;
+            tr.load(x!, t!, order, from, B);
+            this.#version++;
+            l = tr.step(head!, B, run.optimizer, run.clipNorm, masks);
+            // `layers` read in a callback shows the slopes as trained so far
+            this.#slopesMoved ||= slopes;
+            if (classify) correct += countCorrect(tr.outputView(head!, B), t!, order, from, B, this.#outputs, loss === 'binaryCrossEntropy', 0);
+          } finally {
+            this.leave();
+          }
         }
         sum += l * B;
         seen += B;

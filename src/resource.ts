@@ -209,7 +209,16 @@ export abstract class Resource implements Disposable {
   protected free(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    if (!this.#registry.guard.closed) this.#registry.release(this.#holding);
+    if (this.#registry.guard.closed) return;
+    const busy = this.inUse();
+    if (!busy) this.#registry.release(this.#holding);
+    else void busy.then(() => { if (!this.#registry.guard.closed) this.#registry.release(this.#holding); });
+  }
+
+  /** A promise while other threads may still write into this object's blocks: dispose() then frees
+   *  them when it settles (the object is disposed at once). */
+  protected inUse(): Promise<unknown> | undefined {
+    return undefined;
   }
 
   /** `using model = nn.sequential(spec)` disposes it at the end of the scope. */

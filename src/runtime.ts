@@ -91,6 +91,8 @@ export class Runtime implements Disposable {
   #threading: Threading;
   readonly #sharedMemory: boolean;
   #pool: Promise<Pool> | undefined;
+  /** The pool once #pool has resolved (and until close). */
+  #ready: Pool | undefined;
   /** Set when a worker could not start: calls run on one thread from then on. */
   #unavailable: string | undefined;
   readonly #ctx: ops.Ctx;
@@ -119,6 +121,8 @@ export class Runtime implements Disposable {
         shared: threading.memory !== undefined,
         run: (model, parts, rows) => this.#usePool((pool) => pool.run(model, parts, rows)),
         exec: (jobs) => this.#usePool((pool) => pool.exec(jobs)),
+        train: (slices) => this.#usePool((pool) => pool.train(slices)),
+        update: (jobs) => this.#usePool((pool) => pool.update(jobs)),
         drop: (id) => void this.#pool?.then((p) => p.drop(id), () => {}),
       };
     }
@@ -136,9 +140,11 @@ export class Runtime implements Disposable {
   }
 
   async #usePool<T>(f: (pool: Pool) => Promise<T>): Promise<T> {
-    let pool: Pool;
+    // Once the pool exists, f runs synchronously (its messages go out before this returns), so a
+    // caller can compute its own share of the work while the workers compute theirs.
+    let pool = this.#ready;
     try {
-      pool = await this.#getPool();
+      pool ??= await this.#getPool();
     } catch (err) {
       // The pool cannot exist here (its module or the worker script cannot be found): one thread.
       this.#unavailable = err instanceof Error ? err.message : String(err);
@@ -153,15 +159,20 @@ export class Runtime implements Disposable {
   }
 
   #getPool(): Promise<Pool> {
+    if (this.#pool) return this.#pool;
     const t = this.#threading;
-    this.#pool ??= import('./pool/pool.js').then(
-      (m) => new m.Pool(t.threads, t.module!, t.maxPages, t.source ?? t.locate(), t.memory),
+    const pool: Promise<Pool> = import('./pool/pool.js').then(
+      (m) => {
+        const made = new m.Pool(t.threads, t.module!, t.maxPages, t.source ?? t.locate(), t.memory);
+        if (this.#pool === pool) this.#ready = made; // not when close() came first
+        return made;
+      },
       (err: unknown) => {
-        this.#pool = undefined;
+        if (this.#pool === pool) this.#pool = undefined;
         throw new SimdnnError('WORKER_FAILED', `the worker pool's module could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       },
     );
-    return this.#pool;
+    return (this.#pool = pool);
   }
 
   /**
@@ -171,6 +182,7 @@ export class Runtime implements Disposable {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
+    this.#ready = undefined;
     if (pool) await pool.then((p) => p.close(), () => {});
   }
 

@@ -6,6 +6,8 @@ import { Arena } from './wasm/memory.js';
 import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
+import { runSlice, runUpdate } from './train/pass.js';
+import type { Ctx } from './ops.js';
 
 interface ForwardKernels {
   heap_base(): number;
@@ -53,6 +55,20 @@ interface NodePort {
 const io = port();
 let kernels: ForwardKernels | undefined;
 let arena: Arena | undefined;
+/** Shared mode: the runtime's memory, and the kernel context a training slice runs with (the
+ *  training kernels read and write only the pointers they are given: nothing is allocated here). */
+let shared: WebAssembly.Memory | undefined;
+let heap: Float32Array | undefined;
+const ctx = {
+  get k() { return kernels; },
+  arena: {
+    f32(): Float32Array {
+      const buffer = shared!.buffer; // a new object after the memory grew
+      if (heap?.buffer !== buffer) heap = new Float32Array(buffer);
+      return heap;
+    },
+  },
+} as unknown as Ctx;
 const models = new Map<number, Held>();
 /** Why a model's copy could not be made (out of memory): its runs report it. */
 const refused = new Map<number, unknown>();
@@ -131,6 +147,7 @@ io.listen((m) => {
         kernels = instance.exports as unknown as ForwardKernels;
         // Shared mode: the runtime owns the memory and every allocation in it; this worker only computes.
         if (!m.memory) arena = new Arena(memory, kernels.heap_base(), m.maxPages * 65536);
+        else shared = memory;
         io.post({ t: 'ready' });
         return;
       }
@@ -145,6 +162,26 @@ io.listen((m) => {
         io.post({ t: 'done', job: m.job });
         return;
       }
+      case 'train': {
+        let value: number;
+        try {
+          value = runSlice(ctx, m.slice);
+        } catch (err) {
+          fail(m.job, err);
+          return;
+        }
+        io.post({ t: 'done', job: m.job, value });
+        return;
+      }
+      case 'update':
+        try {
+          runUpdate(ctx, m.update);
+        } catch (err) {
+          fail(m.job, err);
+          return;
+        }
+        io.post({ t: 'done', job: m.job });
+        return;
       case 'model':
         refused.delete(m.id);
         try {

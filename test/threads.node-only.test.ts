@@ -61,6 +61,32 @@ describe('worker pool failures (Node)', () => {
     nn.dispose();
   });
 
+  it('fit on the pool: a worker that dies mid-step rejects fit with WORKER_FAILED; workers that cannot start leave fit on this thread', async () => {
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 3);
+    const options = { epochs: 1, batchSize: batch, loss: 'crossEntropy', optimizer: 'sgd', shuffle: false } as const;
+    const softmax = (nn: Awaited<ReturnType<typeof createRuntime>>) =>
+      nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }, { seed: 2 });
+    const one = await createRuntime({ threads: 1 });
+    const expected = softmax(one);
+    await expected.fit(x, labels, options);
+
+    const dying = await createRuntime({ threads: 2, worker: fixture('dying-worker.mjs') });
+    const m = softmax(dying);
+    const before = m.getWeights();
+    await expect(m.fit(x, labels, options)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    expect(m.getWeights()).toEqual(before); // the step that failed changed nothing
+    await dying.close();
+    dying.dispose();
+
+    const missing = await createRuntime({ threads: 2, worker: new URL('./fixtures/threads/missing-worker.mjs', import.meta.url) });
+    const n = softmax(missing);
+    await n.fit(x, labels, options);
+    expect(missing.features.threadsUnavailable).toMatch(/could not start/);
+    expect(n.getWeights()).toEqual(expected.getWeights()); // bit for bit one thread's step
+    missing.dispose();
+    one.dispose();
+  });
+
   it('a script that never calls nn.close() exits on its own after its last promise', () => {
     const started = Date.now();
     const run = spawnSync(process.execPath, [fileURLToPath(fixture('exits.mjs'))], { encoding: 'utf8', timeout: 30_000 });

@@ -6,6 +6,7 @@
 // is bit-identical to predict()'s.
 import { SimdnnError } from '../errors.js';
 import type { Exec, FromWorker, ModelImage, ToWorker } from './protocol.js';
+import type { SliceJob, UpdateJob } from '../train/pass.js';
 import type { CompiledWasm } from '../wasm/loader.js';
 import { builtin } from '../builtin.js';
 
@@ -20,8 +21,10 @@ interface Handle {
   hold(on: boolean): void;
 }
 
+type Done = Extract<FromWorker, { t: 'done' }>;
+
 interface Pending {
-  resolve(out: Float32Array | undefined): void;
+  resolve(done: Done): void;
   reject(err: unknown): void;
 }
 
@@ -160,7 +163,7 @@ export class Pool {
           if (!p) return;
           slot.jobs.delete(m.job);
           this.#hold(slot);
-          if (m.t === 'done') p.resolve(m.out);
+          if (m.t === 'done') p.resolve(m);
           else p.reject(new SimdnnError(m.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'WORKER_FAILED', `in a worker of the pool: ${m.message}`));
         },
         failure: die,
@@ -198,12 +201,33 @@ export class Pool {
    * rejecting with the first failure.
    */
   exec(jobs: readonly Exec[]): Promise<void> {
+    return this.#all(jobs.map((exec) => (job: number): ToWorker => ({ t: 'exec', job, exec }))).then(() => {});
+  }
+
+  /**
+   * Shared mode: run slice i of a training step on worker i (src/train/pass.ts runSlice); resolves
+   * with each slice's mean loss once every slice has settled, rejecting with the first failure.
+   */
+  train(slices: readonly SliceJob[]): Promise<number[]> {
+    return this.#all(slices.map((slice) => (job: number): ToWorker => ({ t: 'train', job, slice }))).then((done) => done.map((d) => d.value ?? NaN));
+  }
+
+  /** Shared mode: chunk i of a training step's update on worker i; settles when every one has. */
+  update(jobs: readonly UpdateJob[]): Promise<void> {
+    return this.#all(jobs.map((update) => (job: number): ToWorker => ({ t: 'update', job, update }))).then(() => {});
+  }
+
+  /** Message i to worker i; settles when every one has settled (so the caller may then free what
+   *  they write into), rejecting with the first failure. */
+  #all(messages: ReadonlyArray<(job: number) => ToWorker>): Promise<Done[]> {
     return this.#track(async () => {
-      const slots = jobs.map((_, i) => this.#slot(i));
-      await this.#ready(slots);
-      const results = await Promise.allSettled(slots.map((slot, i) => this.#post(slot, (job) => ({ t: 'exec', job, exec: jobs[i]! }))));
+      const slots = messages.map((_, i) => this.#slot(i));
+      // Workers that have started get their messages now, before this returns (see Runtime#usePool).
+      if (!slots.every((s) => s.started && !s.dead)) await this.#ready(slots);
+      const results = await Promise.allSettled(slots.map((slot, i) => this.#post(slot, messages[i]!)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<Done>).value);
     });
   }
 
@@ -226,10 +250,10 @@ export class Pool {
   }
 
   /** Send one job to a worker; settles with its reply. */
-  #post(slot: Slot, message: (job: number) => ToWorker, transfer?: Transferable[]): Promise<Float32Array | undefined> {
+  #post(slot: Slot, message: (job: number) => ToWorker, transfer?: Transferable[]): Promise<Done> {
     if (slot.dead) return Promise.reject(new SimdnnError('WORKER_FAILED', 'a worker of the pool stopped before this call reached it'));
     const job = this.#job++;
-    const done = new Promise<Float32Array | undefined>((resolve, reject) => slot.jobs.set(job, { resolve, reject }));
+    const done = new Promise<Done>((resolve, reject) => slot.jobs.set(job, { resolve, reject }));
     this.#hold(slot);
     slot.handle.post(message(job), transfer);
     return done;
@@ -246,9 +270,9 @@ export class Pool {
         slot.sent.set(model.id, model.version);
       }
       const x = parts[i]!;
-      return this.#post(slot, (job) => ({ t: 'run', job, id: model.id, batch: rows[i]!, x }), [x.buffer]);
+      return this.#post(slot, (job) => ({ t: 'run', job, id: model.id, batch: rows[i]!, x }), [x.buffer]).then((d) => d.out!);
     });
-    return Promise.all(results) as Promise<Float32Array[]>;
+    return Promise.all(results);
   }
 
   /** Forget a model in every worker (it was disposed). */

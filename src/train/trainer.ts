@@ -19,36 +19,14 @@
 // forward, backward and optimizer read and write them there. One shared slope runs as leakyRelu
 // in predict() with the slope in its layer descriptor: the trainer copies it there after each update.
 import { SimdnnError } from '../errors.js';
-import { ACTIVATION_KINDS, type ResolvedActivation } from '../activations.js';
+import { ACTIVATION_KINDS } from '../activations.js';
 import * as ops from '../ops.js';
-import type { Ctx, LossKernel } from '../ops.js';
+import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
-import { dropoutParams, dropoutSeed } from './dropout.js';
+import * as pass from './pass.js';
+import type { Head, MaskSource, PassBuffers, PassPlan, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
 
-export interface TrainLayer {
-  type: 'dense' | 'activation' | 'dropout';
-  index: number;
-  name: string;
-  K: number;
-  N: number;
-  packed: number;
-  act: ResolvedActivation;
-  /** PReLU: the slopes' address (after a dense layer's panels, or the activation layer's block). */
-  slope: number;
-  /** PReLU: how many slopes (1, shared by every unit, or N); 0 for any other activation. */
-  slopes: number;
-  /** A shared slope: the byte address of its copy in the layer descriptor (`a`), kept in step. */
-  descA: number;
-  /** dropout: the drop rate (0 ≤ rate < 1); 0 for other layers. */
-  rate: number;
-}
-
-/** Where a training step's dropout masks come from (their seeds: src/train/dropout.ts); absent in
- *  evaluate() and gradients(), where dropout is the identity. */
-export interface MaskSource {
-  base: number;
-  step: number;
-}
+export type { Head, MaskSource, TrainLayer } from './pass.js';
 
 /** The parameter layout of one layer: where its parameters start, how many floats the optimizer
  *  runs over, and where its slopes (if any) sit in that slab. The model allocates the blocks. */
@@ -77,15 +55,6 @@ export interface Owner {
 /** Targets as they go into the arena: class indices or floats (n × outputs). */
 export type PreparedTargets = { kind: 'labels'; labels: Int32Array } | { kind: 'floats'; values: Float32Array };
 
-/** How the loss meets the output layer. */
-export interface Head {
-  kernel: LossKernel;
-  /** The loss reads the last layer's pre-activation (softmax/sigmoid fused into the loss). */
-  fused: boolean;
-  labels: boolean;
-}
-
-const LINEAR = { kind: ACTIVATION_KINDS.linear, a: 0, b: 0 } as ResolvedActivation;
 const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax, ACTIVATION_KINDS.logSoftmax]);
 
 /** Floats of one region of n values: a multiple of 4 (16-byte aligned starts) plus a spare vector. */
@@ -106,6 +75,15 @@ function stateKey(o: Optimizer | undefined): string {
   if (o.name === 'sgd') return o.momentum > 0 ? 'sgd-momentum' : 'sgd';
   if (o.name === 'rmsprop') return `rmsprop-${o.centered}-${o.momentum > 0}`;
   return o.name;
+}
+
+/** The rows of a parallel step (one batch block) and each slice's gradient slabs. */
+export interface ParallelBlock {
+  readonly capacity: number;
+  readonly slices: number;
+  readonly bufs: PassBuffers;
+  /** Slices 1, 2, …: per layer, the gradient slab (0 without parameters). */
+  readonly grads: readonly (readonly number[])[];
 }
 
 export class Trainer {
@@ -222,6 +200,10 @@ export class Trainer {
   }
 
   /** Parameter blocks with gradient slabs and the state `opt` needs (kept while compatible). */
+  prepare(opt: Optimizer): void {
+    this.#ensureState(opt);
+  }
+
   #ensureState(opt: Optimizer | undefined): void {
     const key = stateKey(opt);
     if (this.#key !== '' && (opt === undefined || key === this.#key)) return;
@@ -261,77 +243,173 @@ export class Trainer {
     else ops.gatherRows(this.#ctx, this.#t, t.values, idx, from, B, this.#outputs);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Parallel steps (fit on the worker pool, shared memory): the batch is split into contiguous
+  // slices of rows, one per worker; each slice runs forward, loss and backward on its own rows of one
+  // batch block and into its own gradient slabs; then the calling thread sums the slabs into the
+  // model's in slice order (a fixed order: a given thread count gives the same weights every run)
+  // and runs the optimizer as a one-thread step does.
+
+  /** Floats of a parallel block for `capacity` rows and `slices` slices (see parallelBlock). */
+  parallelFloats(capacity: number, slices: number): number {
+    const B = Math.max(capacity, 1);
+    let floats = region(B * this.#inputs) + region(B * this.#outputs) + 2 * region(B * this.#widest);
+    for (const l of this.#layers) {
+      const linear = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear;
+      floats += ((l.type === 'dense' ? 1 : 0) + (linear ? 0 : 1)) * region(B * l.N);
+    }
+    for (const n of this.#slab) floats += n ? region(n) * (slices - 1) : 0;
+    return floats;
+  }
+
+  /** Lay out a parallel block at `base` (parallelFloats(capacity, slices) floats, from the arena:
+   *  the caller frees it once every slice has settled) and zero its gradient slabs: slices 1, 2, …
+   *  write there, slice 0 into the model's own. */
+  parallelBlock(base: number, capacity: number, slices: number): ParallelBlock {
+    const B = Math.max(capacity, 1);
+    let p = base;
+    const take = (n: number) => { const at = p; p += region(n) * 4; return at; };
+    const x = take(B * this.#inputs);
+    const t = take(B * this.#outputs);
+    const ga = take(B * this.#widest);
+    const gb = take(B * this.#widest);
+    const z: number[] = [];
+    const y: number[] = [];
+    let prev = x;
+    for (const l of this.#layers) {
+      const zi = l.type === 'dense' ? take(B * l.N) : prev;
+      const yi = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear ? zi : take(B * l.N);
+      z.push(zi);
+      y.push(yi);
+      prev = yi;
+    }
+    const grads: number[][] = [];
+    const start = p;
+    for (let j = 1; j < slices; j++) grads.push(this.#slab.map((n) => (n ? take(n) : 0)));
+    ops.zero(this.#ctx, start, (p - start) / 4);
+    return { capacity: B, slices, bufs: { x, t, z, y, ga, gb, grads: [], row: 0 }, grads };
+  }
+
+  /** Put batch rows idx[from..from+B) of x and the targets into a parallel block. */
+  loadParallel(block: ParallelBlock, x: Float32Array, t: PreparedTargets, idx: Uint32Array, from: number, B: number): void {
+    ops.gatherRows(this.#ctx, block.bufs.x, x, idx, from, B, this.#inputs);
+    if (t.kind === 'labels') ops.gatherLabels(this.#ctx, block.bufs.t, t.labels, idx, from, B);
+    else ops.gatherRows(this.#ctx, block.bufs.t, t.values, idx, from, B, this.#outputs);
+  }
+
+  /**
+   * The slices of a batch of B rows loaded into `block`: contiguous, the first ones one row longer.
+   * The loss kernels divide by the slice's own rows, so each slice's loss gradient is weighted by its
+   * share of the batch (rows/B): the summed slabs are the whole batch's mean gradient. Slice 0's
+   * gradients go into the model's slabs (zero between steps), the others' into the block's.
+   */
+  slices(block: ParallelBlock, head: Head, B: number, masks: MaskSource | undefined): SliceJob[] {
+    const whole = block.bufs;
+    const tw = head.labels ? 1 : this.#outputs;
+    const T = block.slices;
+    let at = 0;
+    return Array.from({ length: T }, (_, j) => {
+      const rows = Math.floor(B / T) + (j < B % T ? 1 : 0);
+      const bufs: PassBuffers = {
+        x: whole.x + 4 * at * this.#inputs,
+        t: whole.t + 4 * at * tw,
+        // rows of width N (an activation or dropout layer's Z is its input, as wide as its output)
+        z: whole.z.map((p, i) => p + 4 * at * this.#layers[i]!.N),
+        y: whole.y.map((p, i) => p + 4 * at * this.#layers[i]!.N),
+        ga: whole.ga + 4 * at * this.#widest,
+        gb: whole.gb + 4 * at * this.#widest,
+        grads: j === 0 ? this.#params.slice() : block.grads[j - 1]!,
+        row: at,
+      };
+      at += rows;
+      return { plan: this.plan, head, bufs, rows, weight: rows / B, ...(masks ? { masks } : {}) };
+    });
+  }
+
+  /** The batch's mean loss from its slices' means. */
+  meanLoss(jobs: readonly SliceJob[], losses: readonly number[]): number {
+    return jobs.reduce((sum, j, i) => sum + losses[i]! * j.weight, 0);
+  }
+
+  /** Clear the model's gradient slabs (a parallel step that failed half-way). */
+  clearGradients(): void {
+    this.#forSlabs((g, n) => ops.zero(this.#ctx, g, n));
+  }
+
+  /** On this thread: the model's gradient slabs += the other slices', in slice order (then the
+   *  caller runs update(), which can clip by the global norm). */
+  reduce(block: ParallelBlock): void {
+    this.#layers.forEach((_, i) => {
+      const n = this.#slab[i]!;
+      if (n) for (const set of block.grads) ops.accumulate(this.#ctx, this.#params[i]!, set[i]!, n);
+    });
+  }
+
+  /**
+   * The update of a parallel step (no clipping) split between `workers`: each takes a contiguous
+   * chunk of every layer's slab (a multiple of 16 floats: no two workers write one cache line), sums
+   * the slices' gradients into it in slice order and runs the optimizer over it. Every element's
+   * arithmetic is the one-thread update's, whatever the chunks. Call finishUpdate() after.
+   */
+  updateJobs(opt: Optimizer, block: ParallelBlock, workers: number): UpdateJob[] {
+    const t = ++this.#step;
+    const parts: UpdatePart[][] = Array.from({ length: workers }, () => []);
+    this.#layers.forEach((_, i) => {
+      const n = this.#slab[i]!;
+      if (!n) return;
+      const per = Math.ceil(n / workers / 16) * 16;
+      for (let w = 0, a = 0; w < workers && a < n; w++, a += per) {
+        const len = Math.min(per, n - a);
+        parts[w]!.push({ p: this.#param[i]! + 4 * a, g: this.#params[i]! + 4 * a, n: len, slab: n, sources: block.grads.map((set) => set[i]! + 4 * a) });
+      }
+    });
+    return parts.map((p) => ({ opt, t, parts: p }));
+  }
+
+  /** After an update made by updateJobs: shared PReLU slopes back into their layer descriptors. */
+  finishUpdate(): void {
+    for (const l of this.#layers) if (l.descA) ops.copyFloat(this.#ctx, l.descA, l.slope);
+  }
+
+  /** The loss input of a parallel block's batch (logits when fused), for accuracy: read at once. */
+  parallelOutput(block: ParallelBlock, head: Head, B: number): Float32Array {
+    return ops.view(this.#ctx, pass.lossInput(this.plan, head, block.bufs), B * this.#outputs);
+  }
+
   /** The masks of the forward pass just run (the backward pass applies the same ones). */
   #masks: MaskSource | undefined;
+
+  /** The pass's view of the model (plain data: the pool's workers receive it). */
+  get plan(): PassPlan {
+    return (this.#plan ??= { layers: this.#layers, slopeAt: this.#slopeAt, outputs: this.#outputs });
+  }
+  #plan: PassPlan | undefined;
+
+  /** The whole batch's buffers (reserve's block) and the model's gradient slabs. */
+  #bufs(): PassBuffers {
+    return { x: this.#x, t: this.#t, z: this.#z, y: this.#y, ga: this.#ga, gb: this.#gb, grads: this.#params, row: 0 };
+  }
 
   /** Forward pass over the loaded batch, keeping every layer's Z and Y. With `masks`, dropout
    *  layers drop (a training step); without, they copy their input (evaluate, gradients). */
   forward(B: number, masks?: MaskSource): void {
-    const ctx = this.#ctx;
-    let src = this.#x;
     this.#masks = masks;
-    this.#layers.forEach((l, i) => {
-      const z = this.#z[i]!;
-      const y = this.#y[i]!;
-      if (l.type === 'dropout') {
-        if (masks && l.rate > 0) {
-          const { threshold, scale } = dropoutParams(l.rate);
-          ops.dropout(ctx, y, z, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
-        } else ops.copy(ctx, y, z, B * l.N);
-        src = y;
-        return;
-      }
-      if (l.type === 'dense') ops.dense(ctx, z, src, l.packed, B, l.K, l.N, LINEAR);
-      if (SOFTMAXES.has(l.act.kind)) ops.softmax(ctx, l.act.kind === ACTIVATION_KINDS.logSoftmax, y, z, B, l.N);
-      else if (l.slopes) ops.preluForward(ctx, y, z, B * l.N, l.slope, l.slopes, l.N);
-      else if (y !== z) ops.activate(ctx, l.act, y, z, B * l.N, l.slope);
-      src = y;
-    });
+    pass.forward(this.#ctx, this.plan, this.#bufs(), B, masks);
   }
 
   /** The loss over the forward pass just run; its gradient w.r.t. the loss input lands in ga. */
   loss(head: Head, B: number): number {
-    const L = this.#layers.length;
-    const input = head.fused ? this.#z[L - 1]! : this.#y[L - 1]!;
-    return ops.loss(this.#ctx, head.kernel, this.#ga, input, this.#t, B, this.#outputs);
+    return pass.loss(this.#ctx, this.plan, head, this.#bufs(), B);
   }
 
   /** The loss input (logits when fused), for accuracy: a live view, read at once. */
   outputView(head: Head, B: number): Float32Array {
-    const L = this.#layers.length;
-    return ops.view(this.#ctx, head.fused ? this.#z[L - 1]! : this.#y[L - 1]!, B * this.#outputs);
+    return ops.view(this.#ctx, pass.lossInput(this.plan, head, this.#bufs()), B * this.#outputs);
   }
 
   /** Backward pass from the loss gradient in ga: parameter gradients accumulate into the slabs. */
   backward(head: Head, B: number): void {
-    const ctx = this.#ctx;
-    const L = this.#layers.length;
-    let g = this.#ga;
-    let other = this.#gb;
-    for (let i = L - 1; i >= 0; i--) {
-      const l = this.#layers[i]!;
-      if (l.type === 'dropout') {
-        // dx = dy·mask: the same kernel with the same seed as the forward pass
-        const masks = this.#masks;
-        if (masks && l.rate > 0) {
-          const { threshold, scale } = dropoutParams(l.rate);
-          ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale);
-        }
-        continue;
-      }
-      if (l.slopes) {
-        ops.preluBackward(ctx, g, this.#params[i]! + 4 * this.#slopeAt[i]!, g, this.#z[i]!, B * l.N, l.slope, l.slopes, l.N);
-      } else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
-        if (!ops.activationBackward(ctx, l.act, g, g, this.#z[i]!, B * l.N)) {
-          throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
-        }
-      }
-      if (l.type === 'dense') {
-        const x = i === 0 ? this.#x : this.#y[i - 1]!;
-        ops.denseBackward(ctx, i === 0 ? 0 : other, this.#params[i]!, g, x, l.packed, B, l.K, l.N);
-        [g, other] = [other, g];
-      }
-    }
+    pass.backward(this.#ctx, this.plan, head, this.#bufs(), B, this.#masks);
   }
 
   /** One optimizer step over every layer with parameters (clipping the global gradient norm first). */
@@ -350,25 +428,7 @@ export class Trainer {
     this.#layers.forEach((l, i) => {
       const n = this.#slab[i]!;
       if (n === 0) return;
-      const g = this.#params[i]!;
-      const p = this.#param[i]!;
-      const s1 = g + 4 * n;
-      const s2 = s1 + 4 * n;
-      const s3 = s2 + 4 * n;
-      switch (opt.name) {
-        case 'sgd':
-          ops.sgd(ctx, p, opt.momentum > 0 ? s1 : 0, g, n, opt.lr, opt.momentum, t === 1 ? 0 : opt.dampening, opt.weightDecay, opt.nesterov);
-          break;
-        case 'adam': case 'adamw':
-          ops.adam(ctx, opt.name === 'adamw', p, s1, s2, g, n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, 1 - opt.beta1 ** t, 1 - opt.beta2 ** t);
-          break;
-        case 'rmsprop': {
-          const ga = opt.centered ? s2 : 0;
-          const buf = opt.momentum > 0 ? (opt.centered ? s3 : s2) : 0;
-          ops.rmsprop(ctx, p, s1, ga, buf, g, n, opt.lr, opt.alpha, opt.eps, opt.weightDecay, opt.momentum);
-          break;
-        }
-      }
+      pass.optimize(ctx, opt, t, this.#param[i]!, this.#params[i]!, n, n);
       if (l.descA) ops.copyFloat(ctx, l.descA, l.slope);
     });
   }
