@@ -111,12 +111,11 @@ import { firstLanes, hsum4, storeFirst } from './lanes';
   v128.store(ptr, masked ? v128.and(v1, mhi) : v1, 16);
 }
 
-/** dpacked += packed [Σ_m dY | dYᵀ·X], panel by panel. */
-function backwardParams(dpacked: usize, dy: usize, x: usize, M: i32, K: i32, N: i32): void {
+/** dpacked += packed [Σ_m dY | dYᵀ·X], panel by panel; dY rows are ystride bytes apart. */
+function backwardParams(dpacked: usize, dy: usize, x: usize, M: i32, K: i32, N: i32, ystride: usize): void {
   const full = N >> 3;
   const tail = N & 7;
   const pstride = panelBytes(K);
-  const ystride = <usize>N << 2;
   const xstride = <usize>K << 2;
   const ones = i32x4.splat(-1);
   for (let p = 0; p < full; p++) {
@@ -220,9 +219,20 @@ function backwardInput(dx: usize, dy: usize, packed: usize, M: i32, K: i32, N: i
  */
 export function dense_backward_f32(dx: usize, dpacked: usize, dy: usize, x: usize, packed: usize, M: i32, K: i32, N: i32): void {
   if (M <= 0 || K < 0 || N < 0) return;
-  if (dpacked != 0 && N > 0) backwardParams(dpacked, dy, x, M, K, N);
+  if (dpacked != 0 && N > 0) backwardParams(dpacked, dy, x, M, K, N, <usize>N << 2);
   if (dx != 0 && K > 0) {
     if (N > 0) backwardInput(dx, dy, packed, M, K, N);
     else memory.fill(dx, 0, <usize>M * <usize>K << 2); // an empty sum
   }
+}
+
+/**
+ * dW and db alone, for units [u0, u0 + N) of a layer whose dY rows are `ldy` floats long (ldy ≥ N;
+ * u0 a multiple of 8): call with dpacked at panel u0/8 of the gradient block and dy at column u0.
+ * Units are split between threads this way (each panel's sum over every row m = 0, 1, … is the
+ * one dense_backward_f32 computes, bit for bit). Reads dY at most 3 floats past a row's N units.
+ */
+export function dense_backward_params_f32(dpacked: usize, dy: usize, x: usize, M: i32, K: i32, N: i32, ldy: i32): void {
+  if (M <= 0 || K < 0 || N <= 0 || ldy < N) return;
+  backwardParams(dpacked, dy, x, M, K, N, <usize>ldy << 2);
 }

@@ -7,7 +7,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { pack_weights_f32, packed_size_f32, dense_f32 } from './gemm';
 export { model_forward_f32, affine_f32 } from './model';
 export { first_nonfinite_f32 } from './check';
-export { dense_backward_f32 } from './gemm_backward';
+export { dense_backward_f32, dense_backward_params_f32 } from './gemm_backward';
 export {
   softmax_cross_entropy_f32, softmax_cross_entropy_probs_f32, sigmoid_binary_cross_entropy_f32, mse_f32, mae_f32,
 } from './loss';

@@ -1382,13 +1382,12 @@ export class Sequential extends Resource {
   }
 
   /**
-   * One step of fit on the worker pool (shared memory, a batch large enough to gain), in two rounds.
-   * First each slice of the batch (contiguous rows) runs forward, loss and backward: slice 0 here,
-   * into the model's gradient slabs, the others on workers, into their own slabs. Then each thread
-   * sums the slices' gradients over a chunk of the parameters, in slice order, and runs the optimizer
-   * over it (chunk 0 here; with clipNorm this thread does it all, since the clip needs the whole
-   * gradient's norm). The workers get their messages before this thread starts its share. A given
-   * thread count gives the same weights on every run. Resolves with the loss and the correct
+   * One step of fit on the worker pool (shared memory, a batch large enough to gain), in two rounds
+   * (src/train/pass.ts): first each slice of the batch's rows runs forward, loss and the backward
+   * pass of the data (slice 0 here, the others on workers); then each thread computes the parameter
+   * gradients of a range of every dense layer's units over all the rows, and runs the optimizer
+   * there (range 0 here). The workers get their messages before this thread starts its share. A
+   * given thread count gives the same weights on every run. Resolves with the loss and the correct
    * predictions, or undefined when the step should run on this thread alone (workers that cannot
    * start: then nothing was changed).
    */
@@ -1441,34 +1440,39 @@ export class Sequential extends Resource {
       if (started) throw err;
       return undefined; // workers cannot start here (none ever did): this step runs on this thread
     }
-    let updates: UpdateJob[] | undefined;
+    // Round 2: the parameter gradients by ranges of units, then the optimizer there (with clipNorm,
+    // here afterwards over the whole gradient, whose norm the clip needs).
+    const clip = run.clipNorm > 0;
     let loss: number;
-    let update: Promise<void> | undefined;
+    let update: Promise<void>;
     this.enter('fit');
     try {
       loss = tr.meanLoss(jobs, losses);
-      if (run.clipNorm > 0) {
-        tr.reduce(block);
-        tr.update(run.optimizer, run.clipNorm);
-      } else {
-        updates = tr.updateJobs(run.optimizer, block, slices);
-        update = this.#pooled(par.update(updates.slice(1)));
+      const updates = tr.updateJobs(clip ? undefined : run.optimizer, block, B, slices);
+      update = this.#pooled(par.update(updates.slice(1)));
+      try {
         runUpdate(this.#ctx, updates[0]!);
+      } catch (err) {
+        await update.catch(() => {});
+        throw err;
       }
     } finally {
       this.leave();
     }
-    if (update) {
-      try {
-        await update;
-      } catch (err) {
-        if (this.disposed) throw err;
-        throw new SimdnnError('WORKER_FAILED', `model.fit: ${err instanceof Error ? err.message : String(err)}; this step's update was applied to part of the weights only`, { cause: err });
+    try {
+      await update;
+    } catch (err) {
+      if (this.disposed) throw err;
+      if (clip) {
+        tr.clearGradients();
+        throw err;
       }
+      throw new SimdnnError('WORKER_FAILED', `model.fit: ${err instanceof Error ? err.message : String(err)}; this step's update was applied to part of the weights only`, { cause: err });
     }
     this.enter('fit');
     try {
-      if (updates) tr.finishUpdate();
+      if (clip) tr.update(run.optimizer, run.clipNorm);
+      else tr.finishUpdate();
       const correct = classify ? countCorrect(tr.parallelOutput(block, head, B), t, order, from, B, this.#outputs, run.loss === 'binaryCrossEntropy', 0) : 0;
       return { loss, correct };
     } finally {

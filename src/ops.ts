@@ -169,6 +169,12 @@ export function denseBackward(ctx: Ctx, dx: number, dpacked: number, dy: number,
   ctx.k.dense_backward_f32(dx, dpacked, dy, x, packed, M, K, N);
 }
 
+/** dpacked += [Σ dY | dYᵀ·X] for units [u0, u0+N) alone: dpacked at panel u0/8, dy at column u0 of
+ *  rows `ldy` floats long (a thread's share of a layer's parameter gradients). */
+export function denseBackwardParams(ctx: Ctx, dpacked: number, dy: number, x: number, M: number, K: number, N: number, ldy: number): void {
+  ctx.k.dense_backward_params_f32(dpacked, dy, x, M, K, N, ldy);
+}
+
 export type LossKernel = 'ce' | 'ceProbs' | 'bce' | 'mse' | 'mae';
 
 /** Mean loss over the batch; writes its gradient w.r.t. `y` into `grad`. */

@@ -98,7 +98,7 @@ export class Heap {
 }
 
 const KERNEL_NAMES = [
-  'heap_base', 'activate_f32', 'activation_backward_f32', 'prelu_backward_f32', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
+  'heap_base', 'activate_f32', 'activation_backward_f32', 'prelu_backward_f32', 'packed_size_f32', 'pack_weights_f32', 'dense_f32', 'dense_backward_f32', 'dense_backward_params_f32', 'softmax_cross_entropy_f32',
   'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
   'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32', 'dropout_f32',
 ] as const satisfies ReadonlyArray<keyof TrainKernels>;

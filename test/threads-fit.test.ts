@@ -100,9 +100,10 @@ describe.each(MODES)('fit with threads, %s', (mode) => {
         expectNear(a.weights, one.weights, 2e-5, `${threads} threads vs 1: weights`);
         expectNear(a.history, one.history, 1e-5, `${threads} threads vs 1: loss history`);
         if (one.accuracy) expect(a.accuracy).toEqual(one.accuracy);
-        // Where the pool computes the gradients their sums run in another order, so some bits
-        // differ from one thread's (this is how the test knows the pool did the work); where fit
-        // runs on the calling thread (copies), every bit is one thread's.
+        // Where the pool runs the step, the slices' loss gradients are scaled by their share of the
+        // batch and the PReLU slope gradients are summed slice by slice, so some bits differ from
+        // one thread's (this is how the test knows the pool did the work); where fit runs on the
+        // calling thread (copies), every bit is one thread's.
         if (mode === 'shared') expect(bitsDiffer(a.weights, one.weights), `${threads} threads: the pool ran`).toBeGreaterThan(0);
         else expect(bitsDiffer(a.weights, one.weights)).toBe(0);
       }

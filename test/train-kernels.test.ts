@@ -85,6 +85,37 @@ describe(`dense_backward_f32 (${SIMD} binary)`, () => {
     }
   });
 
+  it('dense_backward_params_f32 on units [u0, u0+n) of wider dY rows gives those panels of the whole call, bit for bit, and writes nothing else', () => {
+    for (const [M, K, N] of [[7, 13, 29], [1, 5, 8], [33, 4, 17], [5, 31, 64], [3, 1, 9]] as const) {
+      heap.reset();
+      const x = rand(M * K, M + K), dy = rand(M * N, N), dw0 = rand(N * K, 7), db0 = rand(N, 8);
+      const P = heap.put(pack(rand(N * K, 3), rand(N, 4), K, N));
+      const DY = heap.put(dy, 4);
+      const X = heap.put(x, 8);
+      const start = pack(dw0, db0, K, N);
+      const whole = heap.put(start);
+      k.dense_backward_f32(0, whole, DY, X, P, M, K, N);
+      const parts = heap.put(start, 12);
+      const panel = 8 + 8 * K;
+      const panels = Math.ceil(N / 8);
+      // Split the panels in up to three ranges, as the pool's threads do.
+      const cuts = [...new Set([0, Math.floor(panels / 3), Math.floor((2 * panels) / 3), panels])];
+      for (let c = 0; c + 1 < cuts.length; c++) {
+        const [p0, p1] = [cuts[c]!, cuts[c + 1]!];
+        if (p0 === p1) continue;
+        const n = Math.min(8 * p1, N) - 8 * p0;
+        k.dense_backward_params_f32(parts + 4 * p0 * panel, DY + 4 * 8 * p0, X, M, K, n, N);
+      }
+      heap.checkGuards();
+      expect(heap.read(parts, start.length), `M=${M} K=${K} N=${N}`).toEqual(heap.read(whole, start.length));
+    }
+    // Nothing happens for ldy < N or an empty range.
+    const D = heap.put(new Float32Array(16 + 16).fill(1));
+    k.dense_backward_params_f32(D, heap.put(new Float32Array(8)), heap.put(new Float32Array(1)), 1, 1, 8, 7);
+    k.dense_backward_params_f32(D, heap.put(new Float32Array(8)), heap.put(new Float32Array(1)), 1, 1, 0, 8);
+    expect(Array.from(heap.read(D, 16)).every((v) => v === 1)).toBe(true);
+  });
+
   it('dx = 0 skips dX, dpacked = 0 skips dW/db (same bits either way); dx may be x itself', () => {
     const [M, K, N] = [7, 13, 11];
     const x = rand(M * K, 1), dy = rand(M * N, 2), P = heap.put(pack(rand(N * K, 3), rand(N, 4), K, N));

@@ -76,7 +76,7 @@ export function isSoftmax(kind: number): boolean {
 
 /** Forward pass over B rows, keeping every layer's Z and Y. With `masks`, dropout layers drop (a
  *  training step); without, they copy their input (evaluate, gradients). */
-export function forward(ctx: Ctx, plan: PassPlan, s: PassBuffers, B: number, masks?: MaskSource): void {
+export function forward(ctx: Ctx, plan: PassPlan, s: Pick<PassBuffers, 'x' | 'z' | 'y' | 'row'>, B: number, masks?: MaskSource): void {
   let src = s.x;
   plan.layers.forEach((l, i) => {
     const z = s.z[i]!;
@@ -98,7 +98,7 @@ export function forward(ctx: Ctx, plan: PassPlan, s: PassBuffers, B: number, mas
 }
 
 /** The loss input: the last layer's pre-activation when the loss is fused, else its output. */
-export function lossInput(plan: PassPlan, head: Head, s: PassBuffers): number {
+export function lossInput(plan: PassPlan, head: Head, s: Pick<PassBuffers, 'z' | 'y'>): number {
   const L = plan.layers.length;
   return head.fused ? s.z[L - 1]! : s.y[L - 1]!;
 }
@@ -141,22 +141,72 @@ export function backward(ctx: Ctx, plan: PassPlan, head: Head, s: PassBuffers, B
   }
 }
 
-/** One slice of a parallel step, as a worker runs it: forward, loss, the loss gradient scaled by
- *  `weight` (this slice's share of the whole batch's mean), backward. Returns the slice's mean loss. */
+// ---------------------------------------------------------------------------------------------
+// Parallel steps (fit on the worker pool). Round 1, by rows: each slice of the batch runs forward,
+// loss and the backward pass of the data (dX, activation derivatives, dropout), keeping every dense
+// layer's dY for its rows in a buffer of its own; PReLU slope gradients, a sum over rows, go into
+// the slice's own small slab. Round 2, by units: each thread computes dW and db over every row of
+// the batch for a range of whole panels of each dense layer (the same sum, in the same order, as
+// one thread's backward pass computes) and runs the optimizer over those panels; the slope
+// gradients are summed in slice order first. No gradient slab is summed across threads.
+
+/** A slice's buffers: like PassBuffers, with `g[i]` the gradient of layer i's output for these rows
+ *  (the same buffer as g[i − 1] for a layer without weights, which works in place) and `slopes[i]`
+ *  where this slice adds layer i's PReLU slope gradients (0 without). */
+export interface SliceBuffers {
+  readonly x: number;
+  readonly t: number;
+  readonly z: readonly number[];
+  readonly y: readonly number[];
+  readonly g: readonly number[];
+  readonly slopes: readonly number[];
+  readonly row: number;
+}
+
+/** Round 1 for one slice: forward, loss, its gradient scaled by `weight` (the slice's share of the
+ *  whole batch's mean: the loss kernels divide by the slice's own rows), backward of the data. */
 export interface SliceJob {
   readonly plan: PassPlan;
   readonly head: Head;
-  readonly bufs: PassBuffers;
+  readonly bufs: SliceBuffers;
   readonly rows: number;
   readonly weight: number;
   readonly masks?: MaskSource;
 }
 
+/** Runs round 1 of a slice; returns its mean loss. */
 export function runSlice(ctx: Ctx, j: SliceJob): number {
-  forward(ctx, j.plan, j.bufs, j.rows, j.masks);
-  const value = loss(ctx, j.plan, j.head, j.bufs, j.rows);
-  if (j.weight !== 1) ops.scale(ctx, j.bufs.ga, j.bufs.ga, j.weight, j.rows * j.plan.outputs);
-  backward(ctx, j.plan, j.head, j.bufs, j.rows, j.masks);
+  const { plan, head, bufs: s, rows: B, masks } = j;
+  const layers = plan.layers;
+  const L = layers.length;
+  forward(ctx, plan, s, B, masks);
+  const g0 = s.g[L - 1]!;
+  const value = ops.loss(ctx, head.kernel, g0, lossInput(plan, head, s), s.t, B, plan.outputs);
+  if (j.weight !== 1) ops.scale(ctx, g0, g0, j.weight, B * plan.outputs);
+  let below = false; // whether a layer under i has parameters (else dX is not needed)
+  const params = layers.map((l) => {
+    const had = below;
+    below ||= l.type === 'dense' || l.slopes > 0;
+    return had;
+  });
+  for (let i = L - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    const g = s.g[i]!;
+    if (l.type === 'dropout') {
+      if (masks && l.rate > 0) {
+        const { threshold, scale } = dropoutParams(l.rate);
+        ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale, s.row * l.N);
+      }
+      continue;
+    }
+    if (l.slopes) ops.preluBackward(ctx, g, s.slopes[i]!, g, s.z[i]!, B * l.N, l.slope, l.slopes, l.N);
+    else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
+      if (!ops.activationBackward(ctx, l.act, g, g, s.z[i]!, B * l.N)) {
+        throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
+      }
+    }
+    if (l.type === 'dense' && params[i]) ops.denseBackward(ctx, s.g[i - 1]!, 0, g, s.y[i - 1]!, l.packed, B, l.K, l.N);
+  }
   return value;
 }
 
@@ -185,28 +235,31 @@ export function optimize(ctx: Ctx, opt: Optimizer, t: number, p: number, g: numb
   }
 }
 
-/** A chunk of one layer's parameters: the model's gradients at g (slice 0's), the other slices'
- *  gradients for the same chunk at `sources` (added in order, then cleared), and the optimizer. */
+/** Round 2, one chunk of one layer's parameters at p (gradients at g, the optimizer's state `slab`
+ *  floats apart): with `dw`, the dense layer's dW and db for a range of its units over every row of
+ *  the batch; `sources`, the other slices' slope gradients, added in order (then cleared); then the
+ *  optimizer over the n floats, when there is one (without: the caller clips and updates). */
 export interface UpdatePart {
   readonly p: number;
   readonly g: number;
   readonly n: number;
   readonly slab: number;
+  readonly dw?: { readonly dy: number; readonly x: number; readonly M: number; readonly K: number; readonly N: number; readonly ldy: number };
   readonly sources: readonly number[];
 }
 
-/** A worker's share of a parallel step's update: chunks of every layer's slab. */
+/** A thread's share of round 2. */
 export interface UpdateJob {
-  readonly opt: Optimizer;
+  readonly opt?: Optimizer;
   readonly t: number;
   readonly parts: readonly UpdatePart[];
 }
 
-/** Sum the slices' gradients into the model's (in slice order: each element's sum has the same
- *  order whatever the chunks) and take the optimizer step, chunk by chunk. */
 export function runUpdate(ctx: Ctx, job: UpdateJob): void {
   for (const part of job.parts) {
+    const d = part.dw;
+    if (d) ops.denseBackwardParams(ctx, part.g, d.dy, d.x, d.M, d.K, d.N, d.ldy);
     for (const src of part.sources) ops.accumulate(ctx, part.g, src, part.n);
-    optimize(ctx, job.opt, job.t, part.p, part.g, part.n, part.slab);
+    if (job.opt) optimize(ctx, job.opt, job.t, part.p, part.g, part.n, part.slab);
   }
 }

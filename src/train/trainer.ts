@@ -24,7 +24,7 @@ import * as ops from '../ops.js';
 import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
 import * as pass from './pass.js';
-import type { Head, MaskSource, PassBuffers, PassPlan, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
+import type { Head, MaskSource, PassBuffers, PassPlan, SliceBuffers, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
 
 export type { Head, MaskSource, TrainLayer } from './pass.js';
 
@@ -77,13 +77,17 @@ function stateKey(o: Optimizer | undefined): string {
   return o.name;
 }
 
-/** The rows of a parallel step (one batch block) and each slice's gradient slabs. */
+/** The rows of a parallel step (one batch block; see Trainer#parallelLayout), as byte addresses. */
 export interface ParallelBlock {
   readonly capacity: number;
   readonly slices: number;
-  readonly bufs: PassBuffers;
-  /** Slices 1, 2, …: per layer, the gradient slab (0 without parameters). */
-  readonly grads: readonly (readonly number[])[];
+  readonly x: number;
+  readonly t: number;
+  readonly z: readonly number[];
+  readonly y: readonly number[];
+  readonly g: readonly number[];
+  /** Slices 1, 2, …: per layer, where that slice adds its slope gradients (0 without slopes). */
+  readonly slopes: readonly (readonly number[])[];
 }
 
 export class Trainer {
@@ -244,81 +248,83 @@ export class Trainer {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Parallel steps (fit on the worker pool, shared memory): the batch is split into contiguous
-  // slices of rows, one per worker; each slice runs forward, loss and backward on its own rows of one
-  // batch block and into its own gradient slabs; then the calling thread sums the slabs into the
-  // model's in slice order (a fixed order: a given thread count gives the same weights every run)
-  // and runs the optimizer as a one-thread step does.
+  // Parallel steps (fit on the worker pool, shared memory; src/train/pass.ts describes the two
+  // rounds). The block holds the batch's rows (inputs, targets, every layer's Z and Y, and the
+  // gradient buffers, one per dense layer and one for the output) and each extra slice's slope
+  // gradients; slices are row ranges of it.
 
-  /** Floats of a parallel block for `capacity` rows and `slices` slices (see parallelBlock). */
-  parallelFloats(capacity: number, slices: number): number {
+  /** The block's layout for `capacity` rows and `slices` slices: offsets in floats from its start. */
+  #parallelLayout(capacity: number, slices: number) {
     const B = Math.max(capacity, 1);
-    let floats = region(B * this.#inputs) + region(B * this.#outputs) + 2 * region(B * this.#widest);
-    for (const l of this.#layers) {
-      const linear = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear;
-      floats += ((l.type === 'dense' ? 1 : 0) + (linear ? 0 : 1)) * region(B * l.N);
-    }
-    for (const n of this.#slab) floats += n ? region(n) * (slices - 1) : 0;
-    return floats;
-  }
-
-  /** Lay out a parallel block at `base` (parallelFloats(capacity, slices) floats, from the arena:
-   *  the caller frees it once every slice has settled) and zero its gradient slabs: slices 1, 2, …
-   *  write there, slice 0 into the model's own. */
-  parallelBlock(base: number, capacity: number, slices: number): ParallelBlock {
-    const B = Math.max(capacity, 1);
-    let p = base;
-    const take = (n: number) => { const at = p; p += region(n) * 4; return at; };
+    const L = this.#layers;
+    let p = 0;
+    const take = (n: number) => { const at = p; p += region(n); return at; };
     const x = take(B * this.#inputs);
     const t = take(B * this.#outputs);
-    const ga = take(B * this.#widest);
-    const gb = take(B * this.#widest);
     const z: number[] = [];
     const y: number[] = [];
     let prev = x;
-    for (const l of this.#layers) {
+    for (const l of L) {
       const zi = l.type === 'dense' ? take(B * l.N) : prev;
       const yi = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear ? zi : take(B * l.N);
       z.push(zi);
       y.push(yi);
       prev = yi;
     }
-    const grads: number[][] = [];
-    const start = p;
-    for (let j = 1; j < slices; j++) grads.push(this.#slab.map((n) => (n ? take(n) : 0)));
-    ops.zero(this.#ctx, start, (p - start) / 4);
-    return { capacity: B, slices, bufs: { x, t, z, y, ga, gb, grads: [], row: 0 }, grads };
+    const g: number[] = new Array<number>(L.length);
+    g[L.length - 1] = take(B * this.#outputs);
+    for (let i = L.length - 1; i > 0; i--) g[i - 1] = L[i]!.type === 'dense' ? take(B * L[i]!.K) : g[i]!;
+    const scratch = p;
+    const slopes = Array.from({ length: slices - 1 }, () => L.map((l) => (l.slopes ? take(l.slopes) : 0)));
+    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch };
+  }
+
+  /** Floats of a parallel block for `capacity` rows and `slices` slices. */
+  parallelFloats(capacity: number, slices: number): number {
+    return this.#parallelLayout(capacity, slices).floats;
+  }
+
+  /** Lay out a parallel block at `base` (parallelFloats(capacity, slices) floats, from the arena:
+   *  the caller frees it once every slice has settled) and zero the extra slices' slope gradients. */
+  parallelBlock(base: number, capacity: number, slices: number): ParallelBlock {
+    const o = this.#parallelLayout(capacity, slices);
+    const at = (f: number) => base + 4 * f;
+    ops.zero(this.#ctx, at(o.scratch), o.floats - o.scratch);
+    return {
+      capacity: o.capacity, slices,
+      x: at(o.x), t: at(o.t), z: o.z.map(at), y: o.y.map(at), g: o.g.map(at),
+      slopes: o.slopes.map((set) => set.map((f, i) => (this.#layers[i]!.slopes ? at(f) : 0))),
+    };
   }
 
   /** Put batch rows idx[from..from+B) of x and the targets into a parallel block. */
   loadParallel(block: ParallelBlock, x: Float32Array, t: PreparedTargets, idx: Uint32Array, from: number, B: number): void {
-    ops.gatherRows(this.#ctx, block.bufs.x, x, idx, from, B, this.#inputs);
-    if (t.kind === 'labels') ops.gatherLabels(this.#ctx, block.bufs.t, t.labels, idx, from, B);
-    else ops.gatherRows(this.#ctx, block.bufs.t, t.values, idx, from, B, this.#outputs);
+    ops.gatherRows(this.#ctx, block.x, x, idx, from, B, this.#inputs);
+    if (t.kind === 'labels') ops.gatherLabels(this.#ctx, block.t, t.labels, idx, from, B);
+    else ops.gatherRows(this.#ctx, block.t, t.values, idx, from, B, this.#outputs);
   }
 
   /**
-   * The slices of a batch of B rows loaded into `block`: contiguous, the first ones one row longer.
-   * The loss kernels divide by the slice's own rows, so each slice's loss gradient is weighted by its
-   * share of the batch (rows/B): the summed slabs are the whole batch's mean gradient. Slice 0's
-   * gradients go into the model's slabs (zero between steps), the others' into the block's.
+   * Round 1 of a parallel step on a batch of B rows loaded into `block`: one job per slice of
+   * contiguous rows, the first ones one row longer. Each slice's loss gradient is weighted by its
+   * share of the batch (rows/B). Slice 0 adds its slope gradients into the model's slabs (zero
+   * between steps), the others into the block's.
    */
   slices(block: ParallelBlock, head: Head, B: number, masks: MaskSource | undefined): SliceJob[] {
-    const whole = block.bufs;
     const tw = head.labels ? 1 : this.#outputs;
     const T = block.slices;
+    const N = this.#layers.map((l) => l.N);
     let at = 0;
     return Array.from({ length: T }, (_, j) => {
       const rows = Math.floor(B / T) + (j < B % T ? 1 : 0);
-      const bufs: PassBuffers = {
-        x: whole.x + 4 * at * this.#inputs,
-        t: whole.t + 4 * at * tw,
+      const bufs: SliceBuffers = {
+        x: block.x + 4 * at * this.#inputs,
+        t: block.t + 4 * at * tw,
         // rows of width N (an activation or dropout layer's Z is its input, as wide as its output)
-        z: whole.z.map((p, i) => p + 4 * at * this.#layers[i]!.N),
-        y: whole.y.map((p, i) => p + 4 * at * this.#layers[i]!.N),
-        ga: whole.ga + 4 * at * this.#widest,
-        gb: whole.gb + 4 * at * this.#widest,
-        grads: j === 0 ? this.#params.slice() : block.grads[j - 1]!,
+        z: block.z.map((p, i) => p + 4 * at * N[i]!),
+        y: block.y.map((p, i) => p + 4 * at * N[i]!),
+        g: block.g.map((p, i) => p + 4 * at * N[i]!),
+        slopes: j === 0 ? this.#layers.map((l, i) => (l.slopes ? this.#params[i]! + 4 * this.#slopeAt[i]! : 0)) : block.slopes[j - 1]!,
         row: at,
       };
       at += rows;
@@ -336,34 +342,44 @@ export class Trainer {
     this.#forSlabs((g, n) => ops.zero(this.#ctx, g, n));
   }
 
-  /** On this thread: the model's gradient slabs += the other slices', in slice order (then the
-   *  caller runs update(), which can clip by the global norm). */
-  reduce(block: ParallelBlock): void {
-    this.#layers.forEach((_, i) => {
-      const n = this.#slab[i]!;
-      if (n) for (const set of block.grads) ops.accumulate(this.#ctx, this.#params[i]!, set[i]!, n);
-    });
-  }
-
   /**
-   * The update of a parallel step (no clipping) split between `workers`: each takes a contiguous
-   * chunk of every layer's slab (a multiple of 16 floats: no two workers write one cache line), sums
-   * the slices' gradients into it in slice order and runs the optimizer over it. Every element's
-   * arithmetic is the one-thread update's, whatever the chunks. Call finishUpdate() after.
+   * Round 2 of a parallel step on B rows, split between `workers`: each takes a range of whole
+   * panels of every dense layer (dW and db over every row, then the optimizer there); a layer's
+   * slopes go to one worker, which first sums the slices' slope gradients in slice order. Without
+   * `opt` the optimizer is left out (the caller clips the whole gradient and runs update()); with
+   * it, call finishUpdate() after.
    */
-  updateJobs(opt: Optimizer, block: ParallelBlock, workers: number): UpdateJob[] {
-    const t = ++this.#step;
+  updateJobs(opt: Optimizer | undefined, block: ParallelBlock, B: number, workers: number): UpdateJob[] {
+    const t = opt ? ++this.#step : 0;
     const parts: UpdatePart[][] = Array.from({ length: workers }, () => []);
-    this.#layers.forEach((_, i) => {
-      const n = this.#slab[i]!;
-      if (!n) return;
-      const per = Math.ceil(n / workers / 16) * 16;
-      for (let w = 0, a = 0; w < workers && a < n; w++, a += per) {
-        const len = Math.min(per, n - a);
-        parts[w]!.push({ p: this.#param[i]! + 4 * a, g: this.#params[i]! + 4 * a, n: len, slab: n, sources: block.grads.map((set) => set[i]! + 4 * a) });
+    let next = 0; // the worker that takes the next slope set
+    this.#layers.forEach((l, i) => {
+      const slab = this.#slab[i]!;
+      if (!slab) return;
+      const p = this.#param[i]!;
+      const g = this.#params[i]!;
+      if (l.type === 'dense') {
+        const panels = Math.ceil(l.N / 8);
+        const panel = 8 + 8 * l.K;
+        const x = i === 0 ? block.x : block.y[i - 1]!;
+        for (let w = 0; w < workers; w++) {
+          const p0 = Math.floor((panels * w) / workers);
+          const p1 = Math.floor((panels * (w + 1)) / workers);
+          if (p0 === p1) continue;
+          parts[w]!.push({
+            p: p + 4 * p0 * panel, g: g + 4 * p0 * panel, n: (p1 - p0) * panel, slab, sources: [],
+            dw: { dy: block.g[i]! + 4 * 8 * p0, x, M: B, K: l.K, N: Math.min(8 * p1, l.N) - 8 * p0, ldy: l.N },
+          });
+        }
+      }
+      if (l.slopes) {
+        const at = this.#slopeAt[i]!;
+        parts[next++ % workers]!.push({
+          p: p + 4 * at, g: g + 4 * at, n: slab - at, slab, sources: block.slopes.map((set) => set[i]!),
+        });
       }
     });
-    return parts.map((p) => ({ opt, t, parts: p }));
+    return parts.map((list) => ({ ...(opt ? { opt } : {}), t, parts: list }));
   }
 
   /** After an update made by updateJobs: shared PReLU slopes back into their layer descriptors. */
@@ -373,7 +389,7 @@ export class Trainer {
 
   /** The loss input of a parallel block's batch (logits when fused), for accuracy: read at once. */
   parallelOutput(block: ParallelBlock, head: Head, B: number): Float32Array {
-    return ops.view(this.#ctx, pass.lossInput(this.plan, head, block.bufs), B * this.#outputs);
+    return ops.view(this.#ctx, pass.lossInput(this.plan, head, block), B * this.#outputs);
   }
 
   /** The masks of the forward pass just run (the backward pass applies the same ones). */

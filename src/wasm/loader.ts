@@ -59,6 +59,7 @@ export interface Kernels {
   activation_backward_f32(kind: number, dx: number, dy: number, x: number, n: number, a: number, b: number): number;
   prelu_backward_f32(dx: number, dslope: number, dy: number, x: number, slope: number, n: number, period: number): void;
   dense_backward_f32(dx: number, dpacked: number, dy: number, x: number, packed: number, M: number, K: number, N: number): void;
+  dense_backward_params_f32(dpacked: number, dy: number, x: number, M: number, K: number, N: number, ldy: number): void;
   softmax_cross_entropy_f32(grad: number, logits: number, labels: number, rows: number, cols: number): number;
   softmax_cross_entropy_probs_f32(grad: number, logits: number, targets: number, rows: number, cols: number): number;
   sigmoid_binary_cross_entropy_f32(grad: number, logits: number, targets: number, n: number): number;
@@ -76,7 +77,7 @@ export interface Kernels {
 const KERNEL_NAMES: ReadonlyArray<keyof Kernels> = [
   'heap_base', 'activate_f32', 'prelu_f32', 'softmax_f32', 'log_softmax_f32', 'packed_size_f32',
   'pack_weights_f32', 'dense_f32', 'model_forward_f32', 'first_nonfinite_f32',
-  'activation_backward_f32', 'prelu_backward_f32', 'dense_backward_f32', 'softmax_cross_entropy_f32',
+  'activation_backward_f32', 'prelu_backward_f32', 'dense_backward_f32', 'dense_backward_params_f32', 'softmax_cross_entropy_f32',
   'softmax_cross_entropy_probs_f32', 'sigmoid_binary_cross_entropy_f32', 'mse_f32', 'mae_f32', 'sgd_f32', 'adam_f32',
   'adamw_f32', 'rmsprop_f32', 'sum_squares_f32', 'scale_f32', 'dropout_f32',
 ];
