@@ -173,6 +173,23 @@ describe.each(MODES)('predictAsync, %s', (mode) => {
     for (const m of models.slice(3)) m.dispose();
   });
 
+  it('disposing a model frees it in every worker: 24 models of 8 MiB each, made, run and disposed in turn, fit in 64 MiB', async () => {
+    // Each worker's memory has the runtime's maximum (copies mode: its own memory; shared: the one
+    // memory). Without the workers letting go of disposed models, the third model would not fit.
+    const nn = await createRuntime({ threads: 2, maximumMemory: 64 * 2 ** 20, ...(mode === 'copies' ? { wasm: await wasmModule(SIMD) } : {}) });
+    runtimes.push(nn);
+    const batch = 8;
+    const x = Float32Array.from({ length: batch * 1024 }, (_, i) => Math.sin(i));
+    const before = nn.memory();
+    for (let i = 0; i < 24; i++) {
+      const m = nn.sequential({ inputs: 1024, layers: [{ type: 'dense', units: 2048, activation: 'relu' }] }, { seed: i });
+      const expected = m.predict(x, batch);
+      expect(differences(expected, await m.predictAsync(x, batch)), `model ${i}`).toEqual([]);
+      m.dispose();
+    }
+    expect(nn.memory()).toMatchObject({ objects: before.objects, bytes: before.bytes });
+  });
+
   it('rejects with DISPOSED when the model is disposed while its call is in flight', async () => {
     const nn = await threaded(2, mode);
     const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 2 }] }, { seed: 9 });
