@@ -925,7 +925,18 @@ export class Sequential extends Resource {
       const [inputs, outputs, widest] = [this.#inputs, this.#outputs, this.#widest];
       if (par!.shared) {
         const scratch = rows.map((r) => region(r * widest));
-        block = this.#ctx.arena.allocF32(region(b * inputs) + region(b * outputs) + 2 * scratch.reduce((a, c) => a + c, 0));
+        const floats = region(b * inputs) + region(b * outputs) + 2 * scratch.reduce((a, c) => a + c, 0);
+        // The model's own block when no other call of it is using it (grown as needed, so calls of
+        // one size allocate nothing after the first); a concurrent call takes a block of its own.
+        const kept = this.#asyncBlock;
+        if (kept && !kept.busy && kept.floats >= floats) block = kept.ptr;
+        else if (!kept?.busy) {
+          if (kept) this.disown(kept.ptr);
+          this.#asyncBlock = undefined;
+          block = this.own(floats);
+          this.#asyncBlock = { ptr: block, floats, busy: false };
+        } else block = this.#ctx.arena.allocF32(floats);
+        if (block === this.#asyncBlock?.ptr) this.#asyncBlock.busy = true;
         ops.upload(this.#ctx, block, input); // the rows are copied now: the caller may reuse x at once
         const outPtr = block + region(b * inputs) * 4;
         let buf = outPtr + region(b * outputs) * 4;
@@ -952,7 +963,7 @@ export class Sequential extends Resource {
     try {
       let outs: Float32Array[] | undefined;
       try {
-        if (jobs) await par!.exec(jobs);
+        if (jobs) await this.#pooled(par!.exec(jobs));
         else {
           outs = await par!.run({
             id: this.#id, version, image: () => {
@@ -990,7 +1001,8 @@ export class Sequential extends Resource {
     } finally {
       // Every slice has settled (exec waits for all of them), so nothing writes into the block now.
       if (jobs) this.#sharedCalls--;
-      if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
+      if (block === this.#asyncBlock?.ptr) this.#asyncBlock.busy = false;
+      else if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
     }
   }
 
@@ -1344,33 +1356,43 @@ export class Sequential extends Resource {
       return await this.#fitLoop(run);
     } finally {
       this.#fitting = false;
-      // Every slice of the last parallel step has settled (each step awaits all of them).
-      if (this.#par && !this.#ctx.guard.closed) this.#ctx.arena.release(this.#par.ptr);
-      this.#par = undefined;
     }
   }
 
-  /** fit's rows and the slices' gradient slabs for steps on the worker pool: allocated from the
-   *  arena at the first such step and freed when fit ends (every step awaits its workers). */
+  /** predictAsync's block in shared mode (rows, results, the workers' scratch), and whether a call
+   *  is using it now. */
+  #asyncBlock: { ptr: number; floats: number; busy: boolean } | undefined;
+
+  /** The rows of fit's steps on the worker pool (and the extra slices' slope gradients): a block
+   *  of the model, kept for the next fit and freed by dispose (after the workers are done with it). */
   #par: { ptr: number; block: ParallelBlock } | undefined;
 
-  /** Settles when no worker of the pool writes into this model's blocks any more (a step of fit in
-   *  flight): a model disposed meanwhile frees its memory then, never under a worker. */
-  #writers: Promise<unknown> | undefined;
+  /** The pool's calls that write into this model's blocks (fit's steps, predictAsync in shared mode). */
+  readonly #writers = new Set<Promise<unknown>>();
 
+  /** A model disposed while workers still write into its blocks frees them when they are done. */
   protected override inUse(): Promise<unknown> | undefined {
-    return this.#writers;
+    return this.#writers.size ? Promise.all([...this.#writers]) : undefined;
   }
 
   /** Run `work` (workers writing into this model's blocks), keeping disposal's free until it settles. */
   async #pooled<T>(work: Promise<T>): Promise<T> {
     const settled = work.then(() => {}, () => {});
-    this.#writers = settled;
+    this.#writers.add(settled);
     try {
       return await work;
     } finally {
-      if (this.#writers === settled) this.#writers = undefined;
+      this.#writers.delete(settled);
     }
+  }
+
+  /** A parallel step failed half-way (every slice has settled): its partial gradients must not
+   *  reach the next step, in the model's slabs or in the block's slope gradients. */
+  #failed(): void {
+    if (this.disposed) return;
+    this.#trainer?.clearGradients();
+    if (this.#par) this.disown(this.#par.ptr);
+    this.#par = undefined;
   }
 
   /** How many slices a training step of B rows runs in: the pool's threads in shared mode when the
@@ -1402,10 +1424,10 @@ export class Sequential extends Resource {
     try {
       let p = this.#par;
       if (!p || p.block.slices !== slices || p.block.capacity < B) {
-        if (p) this.#ctx.arena.release(p.ptr);
+        if (p) this.disown(p.ptr);
         this.#par = undefined;
         const capacity = Math.max(B, Math.min(run.batchSize, run.n));
-        const ptr = this.#ctx.arena.allocF32(tr.parallelFloats(capacity, slices));
+        const ptr = this.own(tr.parallelFloats(capacity, slices));
         p = this.#par = { ptr, block: tr.parallelBlock(ptr, capacity, slices) };
       }
       block = p.block;
@@ -1427,7 +1449,7 @@ export class Sequential extends Resource {
       }
     } catch (err) {
       await work.catch(() => {}); // the workers' slices settle before the blocks can change
-      if (!this.disposed) tr.clearGradients();
+      this.#failed();
       throw err;
     }
     let losses: number[];
@@ -1436,7 +1458,7 @@ export class Sequential extends Resource {
     } catch (err) {
       const started = par.threads() >= 2;
       // Every slice has settled: this step's partial gradients must not reach the next one.
-      if (!this.disposed) tr.clearGradients();
+      this.#failed();
       if (started) throw err;
       return undefined; // workers cannot start here (none ever did): this step runs on this thread
     }
@@ -1463,10 +1485,8 @@ export class Sequential extends Resource {
       await update;
     } catch (err) {
       if (this.disposed) throw err;
-      if (clip) {
-        tr.clearGradients();
-        throw err;
-      }
+      this.#failed();
+      if (clip) throw err;
       throw new SimdnnError('WORKER_FAILED', `model.fit: ${err instanceof Error ? err.message : String(err)}; this step's update was applied to part of the weights only`, { cause: err });
     }
     this.enter('fit');

@@ -173,6 +173,30 @@ describe.each(MODES)('predictAsync, %s', (mode) => {
     for (const m of models.slice(3)) m.dispose();
   });
 
+  it('steady state: calls of one size reuse the model\'s block (shared) and allocate no memory; dispose returns all of it', async () => {
+    const nn = await threaded(2, mode);
+    const before = nn.memory().bytes;
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 400, activation: 'relu' }, { type: 'dense', units: 4 }] }, { seed: 6 });
+    const built = nn.memory().bytes;
+    const batch = 128;
+    const x = Float32Array.from({ length: batch * 300 }, (_, i) => Math.sin(i * 0.2));
+    const expected = m.predict(x, batch);
+    await m.predictAsync(x, batch);
+    const first = nn.memory().bytes;
+    // Shared mode keeps the rows, results and scratch in a block of the model; copies mode sends rows.
+    if (mode === 'shared') expect(first).toBeGreaterThan(built);
+    for (let i = 0; i < 10; i++) {
+      expect(differences(expected, await m.predictAsync(x, batch))).toEqual([]);
+      expect(nn.memory().bytes).toBe(first);
+    }
+    // Two calls at once: the second takes a block of its own for the call, then frees it.
+    const both = await Promise.all([m.predictAsync(x, batch), m.predictAsync(x, batch)]);
+    both.forEach((r) => expect(differences(expected, r)).toEqual([]));
+    expect(nn.memory().bytes).toBe(first);
+    m.dispose();
+    expect(nn.memory().bytes).toBe(before);
+  });
+
   it('disposing a model frees it in every worker: 24 models of 8 MiB each, made, run and disposed in turn, fit in 64 MiB', async () => {
     // Each worker's memory has the runtime's maximum (copies mode: its own memory; shared: the one
     // memory). Without the workers letting go of disposed models, the third model would not fit.
