@@ -29,6 +29,9 @@ let nextModelId = 1;
  * the workers (two messages, the copies of rows and results) costs more than the work saves.
  */
 const PARALLEL_FROM = 1 << 22;
+/** predictAsync of one row splits a dense layer's units between threads from this many weights
+ *  (32 MiB: 4096² gains 1.2–1.8× on 2 threads here, 2048² between 0.8× and 1.3×). */
+const COLUMNS_FROM = 1 << 23;
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
@@ -901,7 +904,7 @@ export class Sequential extends Resource {
     const par = this.#ctx.parallel;
     let b: number;
     let given: Float32Array | undefined;
-    let rows: number[];
+    let rows: number[] = [];
     /** Copies mode: each worker's rows, and the weights as they are now (taken when they changed
      *  since the pool last got them, so a step of training after this call does not reach it). */
     let parts: Float32Array[] | undefined;
@@ -910,6 +913,7 @@ export class Sequential extends Resource {
     /** Shared mode: one block for the rows, the results and each worker's scratch, and the slices. */
     let block = 0;
     let jobs: Exec[] | undefined;
+    let columns: { input: Float32Array; out: Float32Array; threads: number } | undefined;
     this.enter('predictAsync');
     try {
       b = checkBatch(batch);
@@ -918,8 +922,14 @@ export class Sequential extends Resource {
       const threads = par ? Math.min(par.threads(), b) : 1;
       // While fit runs, its steps change the weights between batches: in shared mode the workers
       // would read them half-updated, so such a call runs here (as predict does).
+      // One row in shared memory: a layer too wide for one core's memory bandwidth has its units
+      // split between the threads instead (#columns); nothing to split runs here.
+      if (b === 1 && par?.shared && !this.#fitting && par.threads() >= 2 && this.#wideLayers(par.threads()).length) {
+        columns = { input, out: given ?? this.#result(1, what), threads: par.threads() };
+      }
       const inline = threads < 2 || b * this.#rowWork < PARALLEL_FROM || (par!.shared && this.#fitting);
-      if (inline) return this.#run(input, given ?? this.#result(b, what), b);
+      if (columns) { /* below, after leave() */ } else if (inline) return this.#run(input, given ?? this.#result(b, what), b);
+      else {
       // Contiguous slices of rows, the first ones one row longer.
       rows = Array.from({ length: threads }, (_, i) => Math.floor(b / threads) + (i < b % threads ? 1 : 0));
       const [inputs, outputs, widest] = [this.#inputs, this.#outputs, this.#widest];
@@ -957,9 +967,11 @@ export class Sequential extends Resource {
           return part;
         });
       }
+      }
     } finally {
       this.leave();
     }
+    if (columns) return this.#columns(columns.input, columns.out, columns.threads);
     try {
       let outs: Float32Array[] | undefined;
       try {
@@ -1003,6 +1015,132 @@ export class Sequential extends Resource {
       if (jobs) this.#sharedCalls--;
       if (block === this.#asyncBlock?.ptr) this.#asyncBlock.busy = false;
       else if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
+    }
+  }
+
+  /** The dense layers (descriptor indices) whose units predictAsync splits between `threads`
+   *  threads for one row: at least 2^23 weights (past what one core streams from memory at full
+   *  speed: bench/column-split.mjs) and an elementwise activation (softmax needs the
+   *  whole row), with at least one panel of 8 units per thread. */
+  #wideLayers(threads: number): number[] {
+    const d = new Int32Array(this.#ctx.arena.memory.buffer, this.#desc, this.#descCount * 8);
+    const wide: number[] = [];
+    for (let i = 0; i < this.#descCount; i++) {
+      const [type, K, N, kind] = [d[8 * i + ops.DESC.type]!, d[8 * i + ops.DESC.inputs]!, d[8 * i + ops.DESC.units]!, d[8 * i + ops.DESC.kind]!];
+      if (type === ops.LAYER_TYPE.dense && K * N >= COLUMNS_FROM && Math.ceil(N / 8) >= threads &&
+        kind !== ACTIVATION_KINDS.softmax && kind !== ACTIVATION_KINDS.logSoftmax) wide.push(i);
+    }
+    return wide;
+  }
+
+  /** #columns' block: the row, the result, two ping-pong regions, model_forward_f32's own scratch,
+   *  and a copy of each split layer's descriptor per thread (its range of units). */
+  #columnBlock: { ptr: number; floats: number; busy: boolean } | undefined;
+
+  /**
+   * predictAsync of one row with wide layers split by units (shared memory): the layers between
+   * them run here in one kernel call each run of them; a wide layer's units are cut into `threads`
+   * ranges of whole panels, range 0 computed here and the others by workers, from descriptors that
+   * name each range's panels, slopes and output. Each unit is the same kernel's sum as predict's:
+   * the result is bit-identical.
+   */
+  async #columns(input: Float32Array, out: Float32Array, threads: number): Promise<Float32Array> {
+    const par = this.#ctx.parallel!;
+    const count = this.#descCount;
+    let wide: number[];
+    let io: { x: number; out: number; p: number; q: number; s1: number; s2: number; desc: number };
+    let block: { ptr: number; floats: number; busy: boolean } | undefined;
+    this.enter('predictAsync');
+    try {
+      wide = this.#wideLayers(threads);
+      const w = region(this.#widest);
+      const floats = region(this.#inputs) + region(this.#outputs) + 4 * w + (threads * wide.length * ops.DESC_BYTES) / 4;
+      block = this.#columnBlock;
+      if (block?.busy) return this.#run(input, out, 1); // another such call of this model is running
+      if (!block || block.floats < floats) {
+        if (block) this.disown(block.ptr);
+        this.#columnBlock = undefined;
+        block = this.#columnBlock = { ptr: this.own(floats), floats, busy: false };
+      }
+      block.busy = true;
+      const x = block.ptr;
+      const o = x + 4 * region(this.#inputs);
+      const p = o + 4 * region(this.#outputs);
+      io = { x, out: o, p, q: p + 4 * w, s1: p + 8 * w, s2: p + 12 * w, desc: p + 16 * w };
+      ops.upload(this.#ctx, io.x, input);
+      // Each range's descriptor: the layer's, with its units, panels and (per-unit PReLU) slopes.
+      const heap = this.#ctx.arena.memory.buffer;
+      wide.forEach((layer, j) => {
+        const src = new Int32Array(heap, this.#desc + layer * ops.DESC_BYTES, 8);
+        const N = src[ops.DESC.units]!;
+        const panels = Math.ceil(N / 8);
+        for (let t = 0; t < threads; t++) {
+          const u0 = 8 * Math.floor((panels * t) / threads);
+          const u1 = Math.min(N, 8 * Math.floor((panels * (t + 1)) / threads));
+          const d = new Int32Array(heap, io.desc + (j * threads + t) * ops.DESC_BYTES, 8);
+          d.set(src);
+          d[ops.DESC.units] = u1 - u0;
+          d[ops.DESC.packed] = src[ops.DESC.packed]! + (u0 / 8) * ops.packedBytes(src[ops.DESC.inputs]!, 8);
+          if (src[ops.DESC.kind] === ACTIVATION_KINDS.prelu && src[ops.DESC.slope]) d[ops.DESC.slope] = src[ops.DESC.slope]! + 4 * u0;
+        }
+      });
+      this.#sharedCalls++;
+    } finally {
+      this.leave();
+    }
+    try {
+      let src = io.x;
+      let flip = 0;
+      let from = 0;
+      const next = (end: number) => (end === count ? io.out : flip++ % 2 ? io.q : io.p);
+      for (let j = 0; j <= wide.length; j++) {
+        const upto = j < wide.length ? wide[j]! : count;
+        if (upto > from) { // the layers before the next wide one, here, in one call
+          const dst = next(upto);
+          this.enter('predictAsync');
+          try {
+            ops.modelForward(this.#ctx, dst, src, 1, this.#desc + from * ops.DESC_BYTES, upto - from, io.s1, io.s2);
+          } finally {
+            this.leave();
+          }
+          src = dst;
+        }
+        if (j === wide.length) break;
+        const dst = next(upto + 1);
+        const units = (t: number) => 8 * Math.floor((Math.ceil(new Int32Array(this.#ctx.arena.memory.buffer, this.#desc + upto * ops.DESC_BYTES, 8)[ops.DESC.units]! / 8) * t) / threads);
+        const jobs: Exec[] = [];
+        for (let t = 1; t < threads; t++) {
+          jobs.push({ desc: io.desc + (j * threads + t) * ops.DESC_BYTES, layers: 1, x: src, out: dst + 4 * units(t), batch: 1, a: 0, b: 0 });
+        }
+        const work = this.#pooled(par.exec(jobs));
+        try {
+          this.enter('predictAsync');
+          try {
+            ops.modelForward(this.#ctx, dst, src, 1, io.desc + j * threads * ops.DESC_BYTES, 1, 0, 0);
+          } finally {
+            this.leave();
+          }
+        } finally {
+          await work.catch(() => {}); // every range has settled before the buffers are reused
+        }
+        await work;
+        src = dst;
+        from = upto + 1;
+      }
+      this.alive('predictAsync');
+      return ops.download(this.#ctx, io.out, this.#outputs, out);
+    } catch (err) {
+      // Workers could not start here (none ever did): compute on this thread instead.
+      if (par.threads() >= 2 || this.disposed) throw err;
+      this.enter('predictAsync');
+      try {
+        return this.#run(input, out, 1);
+      } finally {
+        this.leave();
+      }
+    } finally {
+      this.#sharedCalls--;
+      block.busy = false;
     }
   }
 

@@ -173,6 +173,43 @@ describe.each(MODES)('predictAsync, %s', (mode) => {
     for (const m of models.slice(3)) m.dispose();
   });
 
+  it('one row through wide layers (units split between threads in shared mode) is bit-identical to predict', async () => {
+    for (const threads of [2, 3]) {
+      const nn = await threaded(threads, mode);
+      // Wide layers of 2^23+ weights with awkward unit counts (not a multiple of 8), per-unit and
+      // shared PReLU, a batch norm and an activation layer between them, narrow layers, and a
+      // softmax output (never split).
+      const m = nn.sequential({
+        inputs: 2900,
+        layers: [
+          { type: 'dense', units: 2897, activation: { name: 'prelu', slope: Array.from({ length: 2897 }, (_, i) => ((i % 13) - 6) / 10) } },
+          { type: 'batchNorm', mean: Array.from({ length: 2897 }, (_, i) => i / 2897), variance: Array.from({ length: 2897 }, (_, i) => 1 + i / 999), epsilon: 1e-3 },
+          { type: 'activation', activation: 'tanh' },
+          { type: 'dense', units: 2899, activation: { name: 'prelu', slope: [0.25] } },
+          { type: 'dense', units: 31, activation: 'gelu' },
+          { type: 'dense', units: 7, activation: 'softmax' },
+        ],
+      }, { seed: 21 });
+      for (const salt of [0, 1, 2]) {
+        const x = Float32Array.from({ length: 2900 }, (_, i) => Math.sin(i * 0.13 + salt) * 2);
+        expect(differences(m.predict(x, 1), await m.predictAsync(x, 1)), `${threads} threads, row ${salt}`).toEqual([]);
+      }
+      // Writes into out; the one row is copied when the call is made.
+      const x = Float32Array.from({ length: 2900 }, (_, i) => Math.cos(i));
+      const expected = m.predict(x, 1);
+      const out = new Float32Array(7);
+      const pending = m.predictAsync(x, 1, out);
+      x.fill(0);
+      expect(await pending).toBe(out);
+      expect(differences(expected, out)).toEqual([]);
+      // Two at once (the second runs on the calling thread: the model's block is busy).
+      const [a, c] = await Promise.all([m.predictAsync(x, 1), m.predictAsync(x, 1)]);
+      expect(differences(m.predict(x, 1), a)).toEqual([]);
+      expect(differences(a, c)).toEqual([]);
+      m.dispose();
+    }
+  });
+
   it('steady state: calls of one size reuse the model\'s block (shared) and allocate no memory; dispose returns all of it', async () => {
     const nn = await threaded(2, mode);
     const before = nn.memory().bytes;
