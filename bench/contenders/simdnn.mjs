@@ -18,16 +18,20 @@ const specOf = (layers) => ({
   })),
 });
 
-/** W4: model.trainStep with cross-entropy (fused with the softmax output layer) and Adam's defaults. */
-function trainInstance(nn, w) {
+/** W4: model.trainStep with cross-entropy (fused with the softmax output layer) and Adam's defaults;
+ *  on N threads, model.fit over the one batch (one step, on the worker pool), the same computation. */
+function trainInstance(nn, w, threads) {
   const { layers, x, labels } = w.data();
   const model = nn.sequential(specOf(layers));
   const rows = w.batch * w.inputs;
   const xs = Array.from({ length: w.batches }, (_, k) => x.subarray(k * rows, (k + 1) * rows));
   const ys = Array.from({ length: w.batches }, (_, k) => labels.subarray(k * w.batch, (k + 1) * w.batch));
   const options = { loss: 'crossEntropy', optimizer: 'adam' };
+  const fit = { ...options, batchSize: w.batch, epochs: 1, shuffle: false };
   return {
-    step: (k) => model.trainStep(xs[k], ys[k], w.batch, options),
+    step: threads
+      ? async (k) => (await model.fit(xs[k], ys[k], fit)).loss[0]
+      : (k) => model.trainStep(xs[k], ys[k], w.batch, options),
     crossEntropy: true,
     dispose: () => model.dispose(),
   };
@@ -39,7 +43,7 @@ export function simdnn(binary, { threads } = {}) {
   const base = binary === 'relaxed' ? 'simdnn-relaxed' : 'simdnn-simd';
   return {
     id: threads ? `${base}-${threads}t` : base,
-    label: `${binary === 'relaxed' ? 'simdnn (relaxed SIMD)' : 'simdnn (SIMD128)'}${threads ? `, predictAsync on ${threads} threads` : ''}`,
+    label: `${binary === 'relaxed' ? 'simdnn (relaxed SIMD)' : 'simdnn (SIMD128)'}${threads ? `, predictAsync and fit on ${threads} threads` : ''}`,
     isSimdnn: !threads,
     threads,
     binary,
@@ -73,13 +77,14 @@ export function simdnn(binary, { threads } = {}) {
         const runInto = op === 'softmax' ? (x) => nn.softmax(x, cols, out) : (x) => nn.activate(op, x, undefined, out);
         return { run, runInto, dispose() {} };
       }
-      if (w.kind === 'train') return trainInstance(nn, w);
+      if (w.kind === 'train') return trainInstance(nn, w, threads);
       const { layers } = w.data();
       const model = nn.sequential(specOf(layers));
       const batch = w.batch;
       const out = new Float32Array(batch * w.outputs);
       if (threads) {
-        // The same result as predict, bit for bit, from the worker pool (rows split between threads).
+        // The same result as predict, bit for bit, from the worker pool (rows split between threads;
+        // one row: a wide layer's units).
         return { run: (x) => model.predictAsync(x, batch), dispose: () => model.dispose() };
       }
       return {

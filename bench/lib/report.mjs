@@ -142,6 +142,7 @@ function threadsOf(raw, threadedRaw) {
         const c = byId[`${f.prefix}${n}t`];
         return { threads: n, medianNs: median(c, w.id), info: c?.info ?? null, error: c?.error ?? c?.cells?.[w.id]?.message ?? null };
       });
+      if (one === null && many.every((m) => m.medianNs === null && !m.error)) continue; // not this library's workload (ORT does not train)
       rows.push({ workload: w.id, title: w.title, library: f.name, oneNs: one, many });
     }
   }
@@ -216,13 +217,17 @@ const TARGETS = [
   { text: 'train 64-128-64-10 b32 ≥ 10× tfjs-wasm', workload: 'train-64-128-64-10-b32', metric: 'time', minRatio: 10, better: 'lower', peers: ['tfjs-wasm'] },
   { text: 'train 784-512-256-10 b64 ≥ 0.8× PyTorch (1 thread)', workload: 'train-784-512-256-10-b64', metric: 'time', minRatio: 0.8, better: 'lower', peers: ['pytorch'] },
   { text: 'train 784-512-256-10 b64 ≥ 15× tfjs-wasm', workload: 'train-784-512-256-10-b64', metric: 'time', minRatio: 15, better: 'lower', peers: ['tfjs-wasm'] },
+  // Threads (issue 12): simdnn on N threads against its own one-thread median, same run.
+  { text: 'MLP b256: predictAsync on 2 threads ≥ 1.8× predict', workload: 'mlp-b256', metric: 'threadSpeedup', threads: 2, limit: 1.8, better: 'higher', peers: [] },
+  { text: 'MLP b1024: predictAsync on 2 threads ≥ 1.8× predict', workload: 'mlp-b1024', metric: 'threadSpeedup', threads: 2, limit: 1.8, better: 'higher', peers: [] },
+  { text: 'train 784-512-256-10 b128: fit on 2 threads ≥ 1.6× one thread', workload: 'train-784-512-256-10-b128', metric: 'threadSpeedup', threads: 2, limit: 1.6, better: 'higher', peers: [] },
   // Import timing (issue 10): steady-state median from bytes to a model ready to predict; the peers
   // create an ONNX Runtime session from the same model's ONNX bytes.
   { text: 'import MLP from ONNX ≤ 5 ms (vs ORT session create)', workload: 'import-onnx', metric: 'importMs', format: 'onnx', limit: 5, better: 'lower', peers: ['ort-node', 'ort-web'] },
   { text: 'import MLP from safetensors ≤ 5 ms (vs ORT session create)', workload: 'import-safetensors', metric: 'importMs', format: 'safetensors', limit: 5, better: 'lower', peers: ['ort-node', 'ort-web'] },
 ];
 
-const UNITS = { time: 'ns', gflops: 'GFLOP/s', dramFraction: 'of DRAM bandwidth', elPerNs: 'el/ns', startupMs: 'ms', importMs: 'ms' };
+const UNITS = { threadSpeedup: '× one thread', time: 'ns', gflops: 'GFLOP/s', dramFraction: 'of DRAM bandwidth', elPerNs: 'el/ns', startupMs: 'ms', importMs: 'ms' };
 
 function evaluateTargets(report) {
   const dram = report.roofline?.bandwidth?.find((b) => b.label === '64 MiB')?.gbps;
@@ -230,6 +235,11 @@ function evaluateTargets(report) {
     if (t.metric === 'startupMs') {
       const s = report.contenders.find((c) => c.id === id)?.startup;
       return s?.ok ? s.totalMs : undefined;
+    }
+    if (t.metric === 'threadSpeedup') {
+      const row = report.threads?.rows.find((r) => r.workload === t.workload && r.library.startsWith('simdnn'));
+      const many = row?.many.find((m) => m.threads === t.threads);
+      return id === 'simdnn-relaxed' && row?.oneNs && many?.medianNs ? row.oneNs / many.medianNs : undefined;
     }
     if (t.metric === 'importMs') {
       // simdnn: the format of the target; ORT: its session from the ONNX bytes.
@@ -303,6 +313,7 @@ function fmtTargetValue(metric, v) {
   if (metric === 'startupMs' || metric === 'importMs') return fmtMs(v);
   if (metric === 'dramFraction') return pct(v);
   if (metric === 'gflops') return `${fmtNum(v)} GFLOP/s`;
+  if (metric === 'threadSpeedup') return `${v.toFixed(2)}×`;
   return `${fmtNum(v)} el/ns`;
 }
 
@@ -488,7 +499,7 @@ export function renderMarkdown(report) {
 
   if (report.threads) {
     out.push('## Threads: the batched rows on more than one thread', '');
-    out.push(`One thread = the single-thread contender's median (simdnn: \`predict\`, relaxed binary); N threads = simdnn's \`predictAsync\` on \`init({ threads: N })\` (rows split between the workers; ${report.threads.rows.find((r) => r.library.startsWith('simdnn'))?.many[0]?.info?.sharedMemory ? 'shared memory' : 'copies'}), ORT Node with N intra-op threads, ORT Web with N wasm threads, in the same run. Speed-up = one thread ÷ N threads. Dense 4096² is batch 1: predictAsync does not split a single row (it runs on the calling thread; splitting output columns is not implemented).`, '');
+    out.push(`One thread = the single-thread contender's median (simdnn: \`predict\`, relaxed binary); N threads = simdnn's \`predictAsync\` on \`init({ threads: N })\` (rows split between the workers; ${report.threads.rows.find((r) => r.library.startsWith('simdnn'))?.many[0]?.info?.sharedMemory ? 'shared memory' : 'copies'}), ORT Node with N intra-op threads, ORT Web with N wasm threads, in the same run. Speed-up = one thread ÷ N threads. Dense 4096² is batch 1: predictAsync splits the layer's units (output columns) between the threads in shared memory. The training step is \`trainStep\` on one thread and \`fit\` over the same one batch on N threads (rows split for the forward and backward passes, units for the weight gradients and the optimizer).`, '');
     out.push(mdTable(['workload', 'library', '1 thread', ...report.threads.counts.flatMap((n) => [`${n} threads`, 'speed-up'])], threadsRows(report), ['l', 'l']), '');
   }
 

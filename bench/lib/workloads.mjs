@@ -236,7 +236,7 @@ function denseWorkload(size) {
   }), `${id}.data`);
   const w = {
     id, group: 'W1', kind: 'dense', title: `dense ${size}² relu, b1`,
-    threads: size >= 4096, // batch 1: predictAsync runs it on the calling thread (rows are what it splits)
+    threads: size >= 4096, // batch 1: predictAsync splits the layer's units between the threads
     batch: 1, inputs: size, outputs: size,
     flops: 2 * size * size,
     elements: size,
@@ -326,7 +326,7 @@ function crossEntropy64(probs, labels, batch, classes) {
  * lr 1e-3, β 0.9/0.999, ε 1e-8) on `batch` rows. Every contender starts from the same He-uniform
  * weights and steps through the same TRAIN_BATCHES batches of random inputs and random labels.
  */
-function trainWorkload(shape, batch) {
+function trainWorkload(shape, batch, extra = {}) {
   const id = `train-${shape.join('-')}-b${batch}`;
   const inputs = shape[0], classes = shape.at(-1);
   const K = TRAIN_BATCHES;
@@ -347,6 +347,7 @@ function trainWorkload(shape, batch) {
   }, `${id}.data`);
   return {
     id, group: 'W4', kind: 'train', title: `train ${shape.join('-')}, b${batch}`,
+    ...extra,
     batch, inputs, outputs: classes, shape, batches: K,
     flops: 3 * 2 * batch * forwardMacs,
     elements: batch,
@@ -370,6 +371,8 @@ export const WORKLOADS = [
   ...['relu', 'sigmoid', 'tanh', 'gelu', 'softmax'].map(elementwiseWorkload),
   trainWorkload([64, 128, 64, 10], 32),
   trainWorkload(MLP_SHAPE, 64),
+  // fit on the worker pool (issue 12): one thread against 2 (and 4), simdnn only.
+  trainWorkload(MLP_SHAPE, 128, { threads: true, onlyFor: ['simdnn-simd', 'simdnn-relaxed'] }),
 ];
 
 export const WORKLOAD_BY_ID = Object.fromEntries(WORKLOADS.map((w) => [w.id, w]));
