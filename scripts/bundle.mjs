@@ -7,29 +7,17 @@ import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { common as shared, importersApart } from './bundle-options.mjs';
 
-// The library entries are minified: V8 compiles the module text at import, and the minified bundle
-// imports ~2 ms faster in a fresh Node process (7.1 → 5.2 ms here).
-// keepNames: stack traces (the leak warning's creation site) keep readable names such as Runtime.sequential.
+// The esbuild settings (minified, keepNames, the importers and the pool apart as dist/load.js and
+// dist/pool.js) are in scripts/bundle-options.mjs, shared with scripts/size.mjs.
 // No source maps by default: they were 236 kB of the 545 kB the published package unpacked to (72 of
 // its 164 kB packed), plus the src/ they point into, for stepping through simdnn's own internals,
 // which a checkout does better. `node scripts/bundle.mjs --sourcemap` writes linked maps for that.
 const sourcemap = process.argv.includes('--sourcemap');
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap, keepNames: true, legalComments: 'none', logLevel: 'warning' };
-// The importers (src/io/, reached only through the runtime's dynamic import('./io/load.js') in
-// nn.load and friends) are a bundle of their own, dist/load.js, fetched on first use, so an
-// application that only builds models from specs loads no importer code. The library entries stay
-// single files (no shared chunk to list: a hand-written workerd config or a <script type=module>
-// names one module). SimdnnError's instanceof works across the two copies (see errors.ts).
+const common = { ...shared, sourcemap };
 const CHUNK = /^(chunk|load)-[A-Z0-9]{8}\.js(\.map)?$/; // left by an earlier code-splitting build
 for (const name of existsSync('dist') ? await readdir('dist') : []) if (CHUNK.test(name)) await rm(join('dist', name));
-const importersApart = {
-  name: 'importers-apart',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/io\/load\.js$/ }, () => ({ path: './load.js', external: true }));
-    b.onResolve({ filter: /^\.\/pool\/pool\.js$/ }, () => ({ path: './pool.js', external: true }));
-  },
-};
 const lib = { ...common, minify: true };
 await Promise.all([
   build({ ...lib, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node', plugins: [importersApart] }),
