@@ -52,31 +52,31 @@ export interface PassPlan {
   readonly outputs: number;
 }
 
-/** The rows' side: byte addresses of the inputs, the targets, each layer's pre-activation Z and
+/** The rows' side: byte addresses of the inputs, the targets, and each layer's pre-activation Z and
  *  output Y (Y = Z for a dense layer without activation; a dropout or activation layer's Z is the
- *  previous Y), two gradient buffers of rows × the widest layer, and per layer its gradient slab
- *  (0 for a layer without parameters). `row` is the index of the first row in the whole batch. */
-export interface PassBuffers {
+ *  previous Y). `row` is the index of the first row in the whole batch. */
+export interface RowBuffers {
   readonly x: number;
   readonly t: number;
   readonly z: readonly number[];
   readonly y: readonly number[];
+  readonly row: number;
+}
+
+/** A one-thread pass: the rows, two gradient buffers of rows × the widest layer, and per layer its
+ *  gradient slab (0 for a layer without parameters). */
+export interface PassBuffers extends RowBuffers {
   readonly ga: number;
   readonly gb: number;
   readonly grads: readonly number[];
-  readonly row: number;
 }
 
 const LINEAR = { kind: ACTIVATION_KINDS.linear, a: 0, b: 0 } as ResolvedActivation;
 const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax, ACTIVATION_KINDS.logSoftmax]);
 
-export function isSoftmax(kind: number): boolean {
-  return SOFTMAXES.has(kind);
-}
-
 /** Forward pass over B rows, keeping every layer's Z and Y. With `masks`, dropout layers drop (a
  *  training step); without, they copy their input (evaluate, gradients). */
-export function forward(ctx: Ctx, plan: PassPlan, s: Pick<PassBuffers, 'x' | 'z' | 'y' | 'row'>, B: number, masks?: MaskSource): void {
+export function forward(ctx: Ctx, plan: PassPlan, s: RowBuffers, B: number, masks?: MaskSource): void {
   let src = s.x;
   plan.layers.forEach((l, i) => {
     const z = s.z[i]!;
@@ -150,17 +150,12 @@ export function backward(ctx: Ctx, plan: PassPlan, head: Head, s: PassBuffers, B
 // one thread's backward pass computes) and runs the optimizer over those panels; the slope
 // gradients are summed in slice order first. No gradient slab is summed across threads.
 
-/** A slice's buffers: like PassBuffers, with `g[i]` the gradient of layer i's output for these rows
- *  (the same buffer as g[i − 1] for a layer without weights, which works in place) and `slopes[i]`
- *  where this slice adds layer i's PReLU slope gradients (0 without). */
-export interface SliceBuffers {
-  readonly x: number;
-  readonly t: number;
-  readonly z: readonly number[];
-  readonly y: readonly number[];
+/** A slice's buffers: its rows, `g[i]` the gradient of layer i's output for these rows (the same
+ *  buffer as g[i − 1] for a layer without weights, which works in place) and `slopes[i]` where this
+ *  slice adds layer i's PReLU slope gradients (0 without). */
+export interface SliceBuffers extends RowBuffers {
   readonly g: readonly number[];
   readonly slopes: readonly number[];
-  readonly row: number;
 }
 
 /** Round 1 for one slice: forward, loss, its gradient scaled by `weight` (the slice's share of the
