@@ -18,8 +18,9 @@ const specOf = (layers) => ({
   })),
 });
 
-/** W4: model.trainStep with cross-entropy (fused with the softmax output layer) and Adam's defaults;
- *  on N threads, model.fit over the one batch (one step, on the worker pool), the same computation. */
+/** W4: model.trainStep with cross-entropy (fused with the softmax output layer) and Adam's defaults.
+ *  The thread-comparison workload uses model.fit over the one batch (one step) on one thread and on
+ *  N (where the pool splits the step): the same call on both sides. */
 function trainInstance(nn, w, threads) {
   const { layers, x, labels } = w.data();
   const model = nn.sequential(specOf(layers));
@@ -29,7 +30,7 @@ function trainInstance(nn, w, threads) {
   const options = { loss: 'crossEntropy', optimizer: 'adam' };
   const fit = { ...options, batchSize: w.batch, epochs: 1, shuffle: false };
   return {
-    step: threads
+    step: threads || w.threads
       ? async (k) => (await model.fit(xs[k], ys[k], fit)).loss[0]
       : (k) => model.trainStep(xs[k], ys[k], w.batch, options),
     crossEntropy: true,
@@ -58,11 +59,12 @@ export function simdnn(binary, { threads } = {}) {
 
     async init() {
       const mod = await import(ENTRY.href);
-      nn = await mod.init({ simd: binary, ...(threads ? { threads } : {}) });
+      // threads: 1 unless this is a multi-thread contender (the default, 'auto', would let fit use the pool).
+      nn = await mod.init({ simd: binary, threads: threads ?? 1 });
       if (nn.features.binary !== binary) {
         throw new Error(`asked for the ${binary} binary but simdnn loaded ${nn.features.binary}`);
       }
-      if (threads && nn.features.threads !== threads) throw new Error(`asked for ${threads} threads but simdnn runs ${nn.features.threads}`);
+      if (nn.features.threads !== (threads ?? 1)) throw new Error(`asked for ${threads ?? 1} thread(s) but simdnn runs ${nn.features.threads}`);
       return {
         version: VERSION, binary: nn.features.binary, relaxedSimdEngine: nn.features.relaxedSimd,
         ...(threads ? { threads: nn.features.threads, sharedMemory: nn.features.sharedMemory } : {}),

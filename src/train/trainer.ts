@@ -19,7 +19,7 @@
 // forward, backward and optimizer read and write them there. One shared slope runs as leakyRelu
 // in predict() with the slope in its layer descriptor: the trainer copies it there after each update.
 import { SimdnnError } from '../errors.js';
-import { ACTIVATION_KINDS } from '../activations.js';
+import { ACTIVATION_KINDS, type ResolvedActivation } from '../activations.js';
 import * as ops from '../ops.js';
 import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
@@ -397,7 +397,13 @@ export class Trainer {
 
   /** The pass's view of the model (plain data: the pool's workers receive it). */
   get plan(): PassPlan {
-    return (this.#plan ??= { layers: this.#layers, slopeAt: this.#slopeAt, outputs: this.#outputs });
+    // Only what the kernels read (each layer's activation without its spelling, parameters object
+    // or slope array), so the message a worker gets each step stays small.
+    return (this.#plan ??= {
+      layers: this.#layers.map((l) => ({ ...l, act: { kind: l.act.kind, a: l.act.a, b: l.act.b, name: l.act.name } as ResolvedActivation })),
+      slopeAt: this.#slopeAt,
+      outputs: this.#outputs,
+    });
   }
   #plan: PassPlan | undefined;
 
