@@ -14,7 +14,7 @@ import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { TRAIN_STEP_STREAM } from './train/dropout.js';
 import { Trainer, paramLayout, type LayerWeights, type MaskSource, type ParallelBlock, type TrainLayer } from './train/trainer.js';
-import { runSlice, runUpdate, type SliceJob, type UpdateJob } from './train/pass.js';
+import { runSlice, runUpdate, watchSignals, type SliceJob, type UpdateJob } from './train/pass.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -32,6 +32,9 @@ const PARALLEL_FROM = 1 << 22;
 /** predictAsync of one row splits a dense layer's units between threads from this many weights
  *  (32 MiB: 4096² gains 1.2–1.8× on 2 threads here, 2048² between 0.8× and 1.3×). */
 const COLUMNS_FROM = 1 << 23;
+/** How long a parallel training step's calling thread watches the workers' signal cells (ms) before
+ *  it waits for their replies instead (a worker that is slower than that, or has failed). */
+const WATCH_MS = 2;
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
@@ -1524,6 +1527,9 @@ export class Sequential extends Resource {
     }
   }
 
+  /** Signal-cell sequence numbers of this model's parallel steps (two per step; never 0). */
+  #seq = 0;
+
   /** A parallel step failed half-way (every slice has settled): its partial gradients must not
    *  reach the next step, in the model's slabs or in the block's slope gradients. */
   #failed(): void {
@@ -1576,7 +1582,12 @@ export class Sequential extends Resource {
     } finally {
       this.leave();
     }
-    const work = this.#pooled(par.train(jobs.slice(1)));
+    // The workers' jobs carry signal cells: done with its own share, this thread watches them for up
+    // to WATCH_MS instead of waiting for the replies to be delivered (they still come, and settle the
+    // promise; a worker signals only a job that succeeded).
+    const seq1 = ++this.#seq;
+    const sent = jobs.slice(1).map((j, i) => ({ ...j, signal: { at: block.cells + 16 * i, seq: seq1 } }));
+    const work = this.#pooled(par.train(sent));
     let own: number;
     try {
       this.enter('fit');
@@ -1592,7 +1603,9 @@ export class Sequential extends Resource {
     }
     let losses: number[];
     try {
-      losses = [own, ...(await work)];
+      const seen = watchSignals(this.#ctx.arena.memory, sent.map((j) => j.signal), WATCH_MS);
+      if (seen) void work.catch(() => {});
+      losses = [own, ...(seen ?? (await work))];
     } catch (err) {
       const started = par.threads() >= 2;
       // Every slice has settled: this step's partial gradients must not reach the next one.
@@ -1605,11 +1618,14 @@ export class Sequential extends Resource {
     const clip = run.clipNorm > 0;
     let loss: number;
     let update: Promise<void>;
+    let signals: Array<{ at: number; seq: number }> | undefined;
     this.enter('fit');
     try {
       loss = tr.meanLoss(jobs, losses);
       const updates = tr.updateJobs(clip ? undefined : run.optimizer, block, B, slices);
-      update = this.#pooled(par.update(updates.slice(1)));
+      const seq2 = ++this.#seq;
+      signals = updates.slice(1).map((_, i) => ({ at: block.cells + 16 * i, seq: seq2 }));
+      update = this.#pooled(par.update(updates.slice(1).map((u, i) => ({ ...u, signal: signals![i]! }))));
       try {
         runUpdate(this.#ctx, updates[0]!);
       } catch (err) {
@@ -1620,7 +1636,8 @@ export class Sequential extends Resource {
       this.leave();
     }
     try {
-      await update;
+      if (watchSignals(this.#ctx.arena.memory, signals!, WATCH_MS)) void update.catch(() => {});
+      else await update;
     } catch (err) {
       if (this.disposed) throw err;
       this.#failed();

@@ -6,7 +6,7 @@ import { Arena } from './wasm/memory.js';
 import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
-import { runSlice, runUpdate } from './train/pass.js';
+import { runSlice, runUpdate, signalDone } from './train/pass.js';
 import type { Ctx } from './ops.js';
 
 interface ForwardKernels {
@@ -166,6 +166,7 @@ io.listen((m) => {
         let value: number;
         try {
           value = runSlice(ctx, m.slice);
+          if (m.slice.signal) signalDone(shared!, m.slice.signal, value);
         } catch (err) {
           fail(m.job, err);
           return;
@@ -176,6 +177,7 @@ io.listen((m) => {
       case 'update':
         try {
           runUpdate(ctx, m.update);
+          if (m.update.signal) signalDone(shared!, m.update.signal, 0);
         } catch (err) {
           fail(m.job, err);
           return;

@@ -167,6 +167,19 @@ export interface SliceJob {
   readonly rows: number;
   readonly weight: number;
   readonly masks?: MaskSource;
+  /** A worker's job: where it reports, in shared memory, that it is done (see Signal). */
+  readonly signal?: Signal;
+}
+
+/**
+ * A 16-byte cell in shared memory through which a worker says a job is done before its reply
+ * message arrives: the job's result (a float64, the slice's loss) at `at`, then `seq` stored into
+ * the int32 at `at + 8` (Atomics.store, after the result). The calling thread, done with its own
+ * share, watches the cells for a short while instead of waiting for the messages to be delivered.
+ */
+export interface Signal {
+  readonly at: number;
+  readonly seq: number;
 }
 
 /** Runs round 1 of a slice; returns its mean loss. */
@@ -248,6 +261,7 @@ export interface UpdateJob {
   readonly opt?: Optimizer;
   readonly t: number;
   readonly parts: readonly UpdatePart[];
+  readonly signal?: Signal;
 }
 
 export function runUpdate(ctx: Ctx, job: UpdateJob): void {
@@ -256,5 +270,27 @@ export function runUpdate(ctx: Ctx, job: UpdateJob): void {
     if (d) ops.denseBackwardParams(ctx, part.g, d.dy, d.x, d.M, d.K, d.N, d.ldy);
     for (const src of part.sources) ops.accumulate(ctx, part.g, src, part.n);
     if (job.opt) optimize(ctx, job.opt, job.t, part.p, part.g, part.n, part.slab);
+  }
+}
+
+/** Report a job done through its signal cell (a worker, after the job succeeded). */
+export function signalDone(memory: { buffer: ArrayBufferLike }, signal: Signal, value: number): void {
+  new Float64Array(memory.buffer, signal.at, 1)[0] = value;
+  Atomics.store(new Int32Array(memory.buffer, signal.at + 8, 1), 0, signal.seq);
+}
+
+/**
+ * On the calling thread: whether every cell reports its job done, watching for at most `ms`
+ * milliseconds (then the caller waits for the messages). Returns the results, or undefined.
+ */
+export function watchSignals(memory: { buffer: ArrayBufferLike }, signals: readonly Signal[], ms: number): number[] | undefined {
+  const buffer = memory.buffer;
+  const i32 = new Int32Array(buffer);
+  const start = performance.now();
+  for (let spins = 0; ; spins++) {
+    if (signals.every((s) => Atomics.load(i32, (s.at + 8) >> 2) === s.seq)) {
+      return signals.map((s) => new Float64Array(buffer, s.at, 1)[0]!);
+    }
+    if ((spins & 63) === 63 && performance.now() - start > ms) return undefined;
   }
 }

@@ -88,6 +88,8 @@ export interface ParallelBlock {
   readonly g: readonly number[];
   /** Slices 1, 2, …: per layer, where that slice adds its slope gradients (0 without slopes). */
   readonly slopes: readonly (readonly number[])[];
+  /** The workers' signal cells, 16 bytes each (zero until a job reports). */
+  readonly cells: number;
 }
 
 export class Trainer {
@@ -276,7 +278,8 @@ export class Trainer {
     for (let i = L.length - 1; i > 0; i--) g[i - 1] = L[i]!.type === 'dense' ? take(B * L[i]!.K) : g[i]!;
     const scratch = p;
     const slopes = Array.from({ length: slices - 1 }, () => L.map((l) => (l.slopes ? take(l.slopes) : 0)));
-    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch };
+    const cells = take(4 * slices); // one 16-byte signal cell per worker (pass.ts Signal)
+    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch, cells };
   }
 
   /** Floats of a parallel block for `capacity` rows and `slices` slices. */
@@ -294,6 +297,7 @@ export class Trainer {
       capacity: o.capacity, slices,
       x: at(o.x), t: at(o.t), z: o.z.map(at), y: o.y.map(at), g: o.g.map(at),
       slopes: o.slopes.map((set) => set.map((f, i) => (this.#layers[i]!.slopes ? at(f) : 0))),
+      cells: at(o.cells),
     };
   }
 
