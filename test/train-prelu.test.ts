@@ -41,6 +41,16 @@ function build(K: number, H: number, C: number, slope: Float32Array, where: Wher
 /** The slope entry of gradients()/getWeights(): on the dense layer (entry 0), or its own entry 1. */
 const slopeOf = (entries: ReadonlyArray<{ slope?: Float32Array }>, where: Where) => entries[where === 'dense' ? 0 : 1]!.slope!;
 
+/** 3 → 5 (prelu: 0.25 shared, or random per unit from slopeSeed) → 2 on B random rows from `seed`,
+ *  and the model's slope gradients under mse. */
+function smallCase(where: Where, shared: boolean, B: number, slopeSeed: number, seed: number) {
+  const slope = shared ? Float32Array.of(0.25) : rand(5, slopeSeed, -0.5, 0.5);
+  const { model } = build(3, 5, 2, slope, where, seed);
+  const x = rand(B * 3, seed + 1, -1.5, 1.5);
+  const y = rand(B * 2, seed + 2, -1, 1);
+  return { slope, model, x, y, g: slopeOf(model.gradients(x, y, B, { loss: 'mse' }).layers, where) };
+}
+
 describe(`trainable PReLU slopes (${SIMD} binary)`, () => {
   it('slope gradients match the float64 model: per unit and shared, on a dense layer or its own layer, awkward sizes and batches', () => {
     let seed = 10;
@@ -102,12 +112,7 @@ describe(`trainable PReLU slopes (${SIMD} binary)`, () => {
   it('model.gradients slope entries match central differences of model.evaluate (float32, via setWeights)', () => {
     for (const where of ['dense', 'layer'] as const) {
       for (const shared of [false, true]) {
-        const H = 5, B = 5;
-        const slope = shared ? Float32Array.of(0.25) : rand(H, 8, -0.5, 0.5);
-        const { model } = build(3, H, 2, slope, where, 60);
-        const x = rand(B * 3, 61, -1.5, 1.5);
-        const y = rand(B * 2, 62, -1, 1);
-        const g = slopeOf(model.gradients(x, y, B, { loss: 'mse' }).layers, where);
+        const { slope, model, x, y, g } = smallCase(where, shared, 5, 8, 60);
         const base = model.getWeights();
         for (let j = 0; j < slope.length; j++) {
           const h = 1e-2;
@@ -135,12 +140,8 @@ describe(`trainable PReLU slopes (${SIMD} binary)`, () => {
     for (const where of ['dense', 'layer'] as const) {
       for (const shared of [false, true]) {
         for (const optimizer of optimizers) {
-          const H = 5, B = 4;
-          const slope = shared ? Float32Array.of(0.25) : rand(H, 9, -0.5, 0.5);
-          const { model } = build(3, H, 2, slope, where, 70);
-          const x = rand(B * 3, 71, -1.5, 1.5);
-          const y = rand(B * 2, 72, -1, 1);
-          const g = slopeOf(model.gradients(x, y, B, { loss: 'mse' }).layers, where);
+          const B = 4;
+          const { model, x, y, g } = smallCase(where, shared, B, 9, 70);
           const before = slopeOf(model.getWeights(), where);
           model.trainStep(x, y, B, { loss: 'mse', optimizer: optimizer as never });
           const after = slopeOf(model.getWeights(), where);
