@@ -29,6 +29,9 @@ let nextModelId = 1;
  * the workers (two messages, the copies of rows and results) costs more than the work saves.
  */
 const PARALLEL_FROM = 1 << 22;
+/** A block of the model that calls of one kind reuse, and whether a call holds it now. */
+interface Kept { ptr: number; floats: number; busy: boolean }
+
 /** predictAsync of one row splits a dense layer's units between threads from this many weights
  *  (32 MiB: 4096² gains 1.2–1.8× on 2 threads here, 2048² between 0.8× and 1.3×). */
 const COLUMNS_FROM = 1 << 23;
@@ -916,7 +919,8 @@ export class Sequential extends Resource {
     /** Shared mode: one block for the rows, the results and each worker's scratch, and the slices. */
     let block = 0;
     let jobs: Exec[] | undefined;
-    let columns: { input: Float32Array; out: Float32Array; threads: number } | undefined;
+    let taken = false;
+    let columns: { input: Float32Array; out: Float32Array; threads: number; wide: number[] } | undefined;
     this.enter('predictAsync');
     try {
       b = checkBatch(batch);
@@ -927,9 +931,8 @@ export class Sequential extends Resource {
       // would read them half-updated, so such a call runs here (as predict does).
       // One row in shared memory: a layer too wide for one core's memory bandwidth has its units
       // split between the threads instead (#columns); nothing to split runs here.
-      if (b === 1 && par?.shared && !this.#fitting && par.threads() >= 2 && this.#wideLayers(par.threads()).length) {
-        columns = { input, out: given ?? this.#result(1, what), threads: par.threads() };
-      }
+      const wide = b === 1 && par?.shared && !this.#fitting && par.threads() >= 2 ? this.#wideLayers(par.threads()) : [];
+      if (wide.length) columns = { input, out: given ?? this.#result(1, what), threads: par!.threads(), wide };
       const inline = threads < 2 || b * this.#rowWork < PARALLEL_FROM || (par!.shared && this.#fitting);
       if (columns) { /* below, after leave() */ } else if (inline) return this.#run(input, given ?? this.#result(b, what), b);
       else {
@@ -939,17 +942,11 @@ export class Sequential extends Resource {
       if (par!.shared) {
         const scratch = rows.map((r) => region(r * widest));
         const floats = region(b * inputs) + region(b * outputs) + 2 * scratch.reduce((a, c) => a + c, 0);
-        // The model's own block when no other call of it is using it (grown as needed, so calls of
-        // one size allocate nothing after the first); a concurrent call takes a block of its own.
-        const kept = this.#asyncBlock;
-        if (kept && !kept.busy && kept.floats >= floats) block = kept.ptr;
-        else if (!kept?.busy) {
-          if (kept) this.disown(kept.ptr);
-          this.#asyncBlock = undefined;
-          block = this.own(floats);
-          this.#asyncBlock = { ptr: block, floats, busy: false };
-        } else block = this.#ctx.arena.allocF32(floats);
-        if (block === this.#asyncBlock?.ptr) this.#asyncBlock.busy = true;
+        // The model's own block when no other call of it is using it; a concurrent call takes a
+        // block of its own.
+        const ptr = this.#take(this.#asyncBlock, floats);
+        taken = ptr !== undefined;
+        block = ptr ?? this.#ctx.arena.allocF32(floats);
         ops.upload(this.#ctx, block, input); // the rows are copied now: the caller may reuse x at once
         const outPtr = block + region(b * inputs) * 4;
         let buf = outPtr + region(b * outputs) * 4;
@@ -974,7 +971,7 @@ export class Sequential extends Resource {
     } finally {
       this.leave();
     }
-    if (columns) return this.#columns(columns.input, columns.out, columns.threads);
+    if (columns) return this.#columns(columns.input, columns.out, columns.threads, columns.wide);
     try {
       let outs: Float32Array[] | undefined;
       try {
@@ -1016,7 +1013,7 @@ export class Sequential extends Resource {
     } finally {
       // Every slice has settled (exec waits for all of them), so nothing writes into the block now.
       if (jobs) this.#sharedCalls--;
-      if (block === this.#asyncBlock?.ptr) this.#asyncBlock.busy = false;
+      if (taken) this.#asyncBlock.busy = false;
       else if (block && !this.#ctx.guard.closed) this.#ctx.arena.release(block);
     }
   }
@@ -1038,7 +1035,22 @@ export class Sequential extends Resource {
 
   /** #columns' block: the row, the result, two ping-pong regions, model_forward_f32's own scratch,
    *  and a copy of each split layer's descriptor per thread (its range of units). */
-  #columnBlock: { ptr: number; floats: number; busy: boolean } | undefined;
+  readonly #columnBlock: Kept = { ptr: 0, floats: 0, busy: false };
+
+  /** Take `kept` for a call that needs `floats` floats, growing it (so calls of one size allocate
+   *  nothing after the first), or undefined while another call holds it. */
+  #take(kept: Kept, floats: number): number | undefined {
+    if (kept.busy) return undefined;
+    if (kept.floats < floats) {
+      if (kept.ptr) this.disown(kept.ptr);
+      kept.ptr = 0;
+      kept.floats = 0;
+      kept.ptr = this.own(floats);
+      kept.floats = floats;
+    }
+    kept.busy = true;
+    return kept.ptr;
+  }
 
   /**
    * predictAsync of one row with wide layers split by units (shared memory): the layers between
@@ -1047,26 +1059,18 @@ export class Sequential extends Resource {
    * name each range's panels, slopes and output. Each unit is the same kernel's sum as predict's:
    * the result is bit-identical.
    */
-  async #columns(input: Float32Array, out: Float32Array, threads: number): Promise<Float32Array> {
+  async #columns(input: Float32Array, out: Float32Array, threads: number, wide: readonly number[]): Promise<Float32Array> {
     const par = this.#ctx.parallel!;
     const count = this.#descCount;
-    let wide: number[];
     let io: { x: number; out: number; p: number; q: number; s1: number; s2: number; desc: number };
-    let block: { ptr: number; floats: number; busy: boolean } | undefined;
+    /** Per wide layer, the first unit of each thread's range. */
+    const starts: number[][] = [];
     this.enter('predictAsync');
     try {
-      wide = this.#wideLayers(threads);
       const w = region(this.#widest);
       const floats = region(this.#inputs) + region(this.#outputs) + 4 * w + (threads * wide.length * ops.DESC_BYTES) / 4;
-      block = this.#columnBlock;
-      if (block?.busy) return this.#run(input, out, 1); // another such call of this model is running
-      if (!block || block.floats < floats) {
-        if (block) this.disown(block.ptr);
-        this.#columnBlock = undefined;
-        block = this.#columnBlock = { ptr: this.own(floats), floats, busy: false };
-      }
-      block.busy = true;
-      const x = block.ptr;
+      const x = this.#take(this.#columnBlock, floats);
+      if (x === undefined) return this.#run(input, out, 1); // another such call of this model is running
       const o = x + 4 * region(this.#inputs);
       const p = o + 4 * region(this.#outputs);
       io = { x, out: o, p, q: p + 4 * w, s1: p + 8 * w, s2: p + 12 * w, desc: p + 16 * w };
@@ -1077,8 +1081,10 @@ export class Sequential extends Resource {
         const src = new Int32Array(heap, this.#desc + layer * ops.DESC_BYTES, 8);
         const N = src[ops.DESC.units]!;
         const panels = Math.ceil(N / 8);
+        starts.push([]);
         for (let t = 0; t < threads; t++) {
           const u0 = 8 * Math.floor((panels * t) / threads);
+          starts[j]!.push(u0);
           const u1 = Math.min(N, 8 * Math.floor((panels * (t + 1)) / threads));
           const d = new Int32Array(heap, io.desc + (j * threads + t) * ops.DESC_BYTES, 8);
           d.set(src);
@@ -1110,10 +1116,9 @@ export class Sequential extends Resource {
         }
         if (j === wide.length) break;
         const dst = next(upto + 1);
-        const units = (t: number) => 8 * Math.floor((Math.ceil(new Int32Array(this.#ctx.arena.memory.buffer, this.#desc + upto * ops.DESC_BYTES, 8)[ops.DESC.units]! / 8) * t) / threads);
         const jobs: Exec[] = [];
         for (let t = 1; t < threads; t++) {
-          jobs.push({ desc: io.desc + (j * threads + t) * ops.DESC_BYTES, layers: 1, x: src, out: dst + 4 * units(t), batch: 1, a: 0, b: 0 });
+          jobs.push({ desc: io.desc + (j * threads + t) * ops.DESC_BYTES, layers: 1, x: src, out: dst + 4 * starts[j]![t]!, batch: 1, a: 0, b: 0 });
         }
         const work = this.#pooled(par.exec(jobs));
         try {
@@ -1143,7 +1148,7 @@ export class Sequential extends Resource {
       }
     } finally {
       this.#sharedCalls--;
-      block.busy = false;
+      this.#columnBlock.busy = false;
     }
   }
 
@@ -1500,9 +1505,8 @@ export class Sequential extends Resource {
     }
   }
 
-  /** predictAsync's block in shared mode (rows, results, the workers' scratch), and whether a call
-   *  is using it now. */
-  #asyncBlock: { ptr: number; floats: number; busy: boolean } | undefined;
+  /** predictAsync's block in shared mode (rows, results, the workers' scratch). */
+  readonly #asyncBlock: Kept = { ptr: 0, floats: 0, busy: false };
 
   /** The rows of fit's steps on the worker pool (and the extra slices' slope gradients): a block
    *  of the model, kept for the next fit and freed by dispose (after the workers are done with it). */
