@@ -174,35 +174,43 @@ export class Trainer {
   reserve(batch: number): void {
     if (batch <= this.#capacity) return;
     const B = Math.max(batch, 1);
-    const L = this.#layers;
-    let floats = region(B * this.#inputs) + region(B * this.#outputs) + 2 * region(B * this.#widest);
-    for (const l of L) {
-      const own = l.type === 'dense' ? 1 : 0;
-      const linear = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear;
-      floats += (own + (linear ? 0 : 1)) * region(B * l.N);
-    }
+    let p = 0;
+    const take = (n: number) => { const at = p; p += region(n); return at; };
+    const rows = this.#rowLayout(B, take);
+    const ga = take(B * this.#widest);
+    const gb = take(B * this.#widest);
     if (this.#block) this.#owner.disown(this.#block);
     this.#block = 0;
     this.#capacity = 0;
-    const base = this.#owner.own(floats);
-    let p = base;
-    const take = (n: number) => { const at = p; p += region(n) * 4; return at; };
-    this.#x = take(B * this.#inputs);
-    this.#t = take(B * this.#outputs);
-    this.#ga = take(B * this.#widest);
-    this.#gb = take(B * this.#widest);
-    let prev = this.#x;
-    this.#z = [];
-    this.#y = [];
-    for (const l of L) {
-      const z = l.type === 'dense' ? take(B * l.N) : prev;
-      const y = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear ? z : take(B * l.N);
-      this.#z.push(z);
-      this.#y.push(y);
-      prev = y;
-    }
+    const base = this.#owner.own(p);
+    const at = (f: number) => base + 4 * f;
+    this.#x = at(rows.x);
+    this.#t = at(rows.t);
+    this.#z = rows.z.map(at);
+    this.#y = rows.y.map(at);
+    this.#ga = at(ga);
+    this.#gb = at(gb);
     this.#block = base;
     this.#capacity = B;
+  }
+
+  /** The rows of a batch of B in a block, carved by `take` (floats → offset in floats): inputs,
+   *  targets, and each layer's pre-activation Z and output Y (Y = Z for a dense layer without
+   *  activation; an activation or dropout layer's Z is the previous Y). */
+  #rowLayout(B: number, take: (floats: number) => number): { x: number; t: number; z: number[]; y: number[] } {
+    const x = take(B * this.#inputs);
+    const t = take(B * this.#outputs);
+    const z: number[] = [];
+    const y: number[] = [];
+    let prev = x;
+    for (const l of this.#layers) {
+      const zi = l.type === 'dense' ? take(B * l.N) : prev;
+      const yi = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear ? zi : take(B * l.N);
+      z.push(zi);
+      y.push(yi);
+      prev = yi;
+    }
+    return { x, t, z, y };
   }
 
   /** Parameter blocks with gradient slabs and the state `opt` needs (kept while compatible). */
@@ -261,18 +269,7 @@ export class Trainer {
     const L = this.#layers;
     let p = 0;
     const take = (n: number) => { const at = p; p += region(n); return at; };
-    const x = take(B * this.#inputs);
-    const t = take(B * this.#outputs);
-    const z: number[] = [];
-    const y: number[] = [];
-    let prev = x;
-    for (const l of L) {
-      const zi = l.type === 'dense' ? take(B * l.N) : prev;
-      const yi = l.type === 'dense' && l.act.kind === ACTIVATION_KINDS.linear ? zi : take(B * l.N);
-      z.push(zi);
-      y.push(yi);
-      prev = yi;
-    }
+    const { x, t, z, y } = this.#rowLayout(B, take);
     const g: number[] = new Array<number>(L.length);
     g[L.length - 1] = take(B * this.#outputs);
     for (let i = L.length - 1; i > 0; i--) g[i - 1] = L[i]!.type === 'dense' ? take(B * L[i]!.K) : g[i]!;
