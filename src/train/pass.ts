@@ -50,6 +50,8 @@ export interface PassPlan {
   readonly layers: readonly TrainLayer[];
   readonly slopeAt: readonly number[];
   readonly outputs: number;
+  /** Per layer, whether a layer under it has parameters (else its input gradient is not needed). */
+  readonly below: readonly boolean[];
 }
 
 /** The rows' side: byte addresses of the inputs, the targets, and each layer's pre-activation Z and
@@ -113,30 +115,36 @@ export function loss(ctx: Ctx, plan: PassPlan, head: Head, s: PassBuffers, B: nu
  *  masks must be the forward pass's. */
 export function backward(ctx: Ctx, plan: PassPlan, head: Head, s: PassBuffers, B: number, masks?: MaskSource): void {
   const layers = plan.layers;
-  const L = layers.length;
   let g = s.ga;
   let other = s.gb;
-  for (let i = L - 1; i >= 0; i--) {
+  for (let i = layers.length - 1; i >= 0; i--) {
     const l = layers[i]!;
-    if (l.type === 'dropout') {
-      // dx = dy·mask: the same kernel with the same seed as the forward pass
-      if (masks && l.rate > 0) {
-        const { threshold, scale } = dropoutParams(l.rate);
-        ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale, s.row * l.N);
-      }
-      continue;
-    }
-    if (l.slopes) {
-      ops.preluBackward(ctx, g, s.grads[i]! + 4 * plan.slopeAt[i]!, g, s.z[i]!, B * l.N, l.slope, l.slopes, l.N);
-    } else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
-      if (!ops.activationBackward(ctx, l.act, g, g, s.z[i]!, B * l.N)) {
-        throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
-      }
-    }
+    toPreActivation(ctx, plan, head, i, g, s.z[i]!, l.slopes ? s.grads[i]! + 4 * plan.slopeAt[i]! : 0, B, s.row, masks);
     if (l.type === 'dense') {
       const x = i === 0 ? s.x : s.y[i - 1]!;
       ops.denseBackward(ctx, i === 0 ? 0 : other, s.grads[i]!, g, x, l.packed, B, l.K, l.N);
       [g, other] = [other, g];
+    }
+  }
+}
+
+/** Layer i's output gradient g (B rows) made, in place, the gradient of its pre-activation: dropout's
+ *  mask (the forward pass's, from `masks` and the first row's index), PReLU's derivative (adding the
+ *  slope gradients at dslope), or the activation's; nothing for a linear layer or the loss-fused
+ *  output. */
+function toPreActivation(ctx: Ctx, plan: PassPlan, head: Head, i: number, g: number, z: number, dslope: number, B: number, row: number, masks: MaskSource | undefined): void {
+  const l = plan.layers[i]!;
+  if (l.type === 'dropout') {
+    // dx = dy·mask: the same kernel with the same seed as the forward pass
+    if (masks && l.rate > 0) {
+      const { threshold, scale } = dropoutParams(l.rate);
+      ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale, row * l.N);
+    }
+  } else if (l.slopes) {
+    ops.preluBackward(ctx, g, dslope, g, z, B * l.N, l.slope, l.slopes, l.N);
+  } else if (!(i === plan.layers.length - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
+    if (!ops.activationBackward(ctx, l.act, g, g, z, B * l.N)) {
+      throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
     }
   }
 }
@@ -191,29 +199,11 @@ export function runSlice(ctx: Ctx, j: SliceJob): number {
   const g0 = s.g[L - 1]!;
   const value = ops.loss(ctx, head.kernel, g0, lossInput(plan, head, s), s.t, B, plan.outputs);
   if (j.weight !== 1) ops.scale(ctx, g0, g0, j.weight, B * plan.outputs);
-  let below = false; // whether a layer under i has parameters (else dX is not needed)
-  const params = layers.map((l) => {
-    const had = below;
-    below ||= l.type === 'dense' || l.slopes > 0;
-    return had;
-  });
   for (let i = L - 1; i >= 0; i--) {
     const l = layers[i]!;
     const g = s.g[i]!;
-    if (l.type === 'dropout') {
-      if (masks && l.rate > 0) {
-        const { threshold, scale } = dropoutParams(l.rate);
-        ops.dropout(ctx, g, g, B * l.N, dropoutSeed(masks.base, masks.step, l.index), threshold, scale, s.row * l.N);
-      }
-      continue;
-    }
-    if (l.slopes) ops.preluBackward(ctx, g, s.slopes[i]!, g, s.z[i]!, B * l.N, l.slope, l.slopes, l.N);
-    else if (!(i === L - 1 && head.fused) && l.act.kind !== ACTIVATION_KINDS.linear) {
-      if (!ops.activationBackward(ctx, l.act, g, g, s.z[i]!, B * l.N)) {
-        throw new SimdnnError('UNSUPPORTED_MODEL', `layers[${l.index}] ('${l.name}'): ${l.act.name} has no derivative`);
-      }
-    }
-    if (l.type === 'dense' && params[i]) ops.denseBackward(ctx, s.g[i - 1]!, 0, g, s.y[i - 1]!, l.packed, B, l.K, l.N);
+    toPreActivation(ctx, plan, head, i, g, s.z[i]!, s.slopes[i]!, B, s.row, masks);
+    if (l.type === 'dense' && plan.below[i]) ops.denseBackward(ctx, s.g[i - 1]!, 0, g, s.y[i - 1]!, l.packed, B, l.K, l.N);
   }
   return value;
 }

@@ -404,6 +404,7 @@ export class Trainer {
       layers: this.#layers.map((l) => ({ ...l, act: { kind: l.act.kind, a: l.act.a, b: l.act.b, name: l.act.name } as ResolvedActivation })),
       slopeAt: this.#slopeAt,
       outputs: this.#outputs,
+      below: this.#layers.map((_, i) => this.#layers.slice(0, i).some((l) => l.type === 'dense' || l.slopes > 0)),
     });
   }
   #plan: PassPlan | undefined;
