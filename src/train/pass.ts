@@ -74,7 +74,8 @@ export interface PassBuffers extends RowBuffers {
 }
 
 const LINEAR = { kind: ACTIVATION_KINDS.linear, a: 0, b: 0 } as ResolvedActivation;
-const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax, ACTIVATION_KINDS.logSoftmax]);
+/** The row-wise activations (no elementwise derivative: trained only fused into cross-entropy). */
+export const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax, ACTIVATION_KINDS.logSoftmax]);
 
 /** Forward pass over B rows, keeping every layer's Z and Y. With `masks`, dropout layers drop (a
  *  training step); without, they copy their input (evaluate, gradients). */

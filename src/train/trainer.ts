@@ -21,6 +21,7 @@
 import { SimdnnError } from '../errors.js';
 import { ACTIVATION_KINDS, type ResolvedActivation } from '../activations.js';
 import * as ops from '../ops.js';
+import { region } from '../wasm/abi.js';
 import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
 import * as pass from './pass.js';
@@ -31,7 +32,7 @@ export type { Head, MaskSource, TrainLayer } from './pass.js';
 /** The parameter layout of one layer: where its parameters start, how many floats the optimizer
  *  runs over, and where its slopes (if any) sit in that slab. The model allocates the blocks. */
 export function paramLayout(type: TrainLayer['type'], K: number, N: number, slopes: number): { slab: number; slopeAt: number } {
-  const panels = type === 'dense' ? packedFloats(K, N) : 0;
+  const panels = type === 'dense' ? ops.packedBytes(K, N) / 4 : 0;
   return { slab: panels + (slopes ? Math.ceil(slopes / 4) * 4 : 0), slopeAt: panels };
 }
 
@@ -55,12 +56,6 @@ export interface Owner {
 /** Targets as they go into the arena: class indices or floats (n × outputs). */
 export type PreparedTargets = { kind: 'labels'; labels: Int32Array } | { kind: 'floats'; values: Float32Array };
 
-const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax, ACTIVATION_KINDS.logSoftmax]);
-
-/** Floats of one region of n values: a multiple of 4 (16-byte aligned starts) plus a spare vector. */
-const region = (n: number) => Math.ceil(n / 4) * 4 + 4;
-/** Floats in a packed K×N block. */
-const packedFloats = (K: number, N: number) => Math.ceil(N / 8) * (8 + 8 * K);
 
 /** State slabs per optimizer (after the gradient slab). */
 function stateSlabs(o: Optimizer): number {
@@ -149,7 +144,7 @@ export class Trainer {
     let head: Head;
     switch (loss) {
       case 'crossEntropy':
-        head = { kernel: labels ? 'ce' : 'ceProbs', fused: SOFTMAXES.has(kind), labels };
+        head = { kernel: labels ? 'ce' : 'ceProbs', fused: pass.SOFTMAXES.has(kind), labels };
         break;
       case 'binaryCrossEntropy':
         head = { kernel: 'bce', fused: kind === ACTIVATION_KINDS.sigmoid, labels: false };
@@ -158,7 +153,7 @@ export class Trainer {
         head = { kernel: loss, fused: false, labels: false };
     }
     this.#layers.forEach((l, i) => {
-      if (!SOFTMAXES.has(l.act.kind) || (i === L - 1 && head.fused)) return;
+      if (!pass.SOFTMAXES.has(l.act.kind) || (i === L - 1 && head.fused)) return;
       const where = `layers[${l.index}] ('${l.name}')`;
       throw new SimdnnError(
         'UNSUPPORTED_MODEL',
