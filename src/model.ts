@@ -14,7 +14,7 @@ import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { TRAIN_STEP_STREAM } from './train/dropout.js';
 import { Trainer, paramLayout, type LayerWeights, type MaskSource, type ParallelBlock, type TrainLayer } from './train/trainer.js';
-import { runSlice, runUpdate, watchSignals, type SliceJob, type UpdateJob } from './train/pass.js';
+import { abandon, arrive, arrived, runColumns, runSlice, runUpdate, watchSignals, type Barrier, type SliceJob, type UpdateJob } from './train/pass.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -1590,31 +1590,51 @@ export class Sequential extends Resource {
     // to WATCH_MS instead of waiting for the replies to be delivered (they still come, and settle the
     // promise; a worker signals only a job that succeeded).
     const seq1 = ++this.#seq;
-    const sent = jobs.slice(1).map((j, i) => ({ ...j, signal: { at: block.cells + 16 * i, seq: seq1 } }));
-    const work = this.#pooled(par.train(sent));
-    let own: number;
+    // With the first layer's product split by units, every thread meets at a barrier after it.
+    const barrier: Barrier | undefined = jobs[0]!.columns ? { at: block.barrier, count: slices, me: 0, seq: seq1 } : undefined;
+    const sent = jobs.slice(1).map((j, i) => ({
+      ...j, signal: { at: block.cells + 16 * i, seq: seq1 }, ...(barrier ? { barrier: { ...barrier, me: i + 1 } } : {}),
+    }));
+    // The first failure of a worker's slice, as soon as it is known (the workers' call settles only
+    // when every slice has: one waiting at the barrier needs the step abandoned first).
+    let failure: { err: unknown } | undefined;
+    const work = this.#pooled(par.train(sent, (err) => { failure ??= { err }; }));
+    void work.catch((err: unknown) => { failure ??= { err }; });
+    let own: number | undefined;
     try {
-      this.enter('fit');
-      try {
-        own = runSlice(this.#ctx, jobs[0]!);
-      } finally {
-        this.leave();
+      let met = true;
+      if (barrier) {
+        this.enter('fit');
+        try {
+          runColumns(this.#ctx, jobs[0]!.columns!);
+        } finally {
+          this.leave();
+        }
+        met = await this.#meet(barrier, () => failure !== undefined);
+      }
+      if (met) {
+        this.enter('fit');
+        try {
+          own = runSlice(this.#ctx, jobs[0]!);
+        } finally {
+          this.leave();
+        }
       }
     } catch (err) {
+      if (barrier) abandon(this.#ctx.arena.memory, barrier);
       await work.catch(() => {}); // the workers' slices settle before the blocks can change
       this.#failed();
       throw err;
     }
     let losses: number[];
     try {
-      const seen = watchSignals(this.#ctx.arena.memory, sent.map((j) => j.signal), WATCH_MS);
-      if (seen) void work.catch(() => {});
-      losses = [own, ...(seen ?? (await work))];
+      const seen = own === undefined ? undefined : watchSignals(this.#ctx.arena.memory, sent.map((j) => j.signal), WATCH_MS);
+      losses = [own!, ...(seen ?? (await work))];
     } catch (err) {
       const started = par.threads() >= 2;
       // Every slice has settled: this step's partial gradients must not reach the next one.
       this.#failed();
-      if (started) throw err;
+      if (started) throw failure?.err ?? err;
       return undefined; // workers cannot start here (none ever did): this step runs on this thread
     }
     // Round 2: the parameter gradients by ranges of units, then the optimizer there (with clipNorm,
@@ -1656,6 +1676,30 @@ export class Sequential extends Resource {
       return { loss, correct };
     } finally {
       this.leave();
+    }
+  }
+
+  /**
+   * This thread arrives at a step's barrier and waits for the workers: spinning for up to WATCH_MS
+   * (their shares take about as long as this thread's), then checking every millisecond, with the
+   * event loop running, until they arrive or one fails (then the step is abandoned, so the others
+   * stop waiting). Resolves with whether every thread arrived.
+   */
+  async #meet(b: Barrier, failed: () => boolean): Promise<boolean> {
+    const memory = this.#ctx.arena.memory;
+    arrive(memory, b);
+    const start = performance.now();
+    for (let spins = 0; ; spins++) {
+      if (arrived(memory, b)) return true;
+      if ((spins & 63) === 63 && performance.now() - start > WATCH_MS) break;
+    }
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (arrived(memory, b)) return true;
+      if (failed()) {
+        abandon(memory, b);
+        return false;
+      }
     }
   }
 

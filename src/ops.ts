@@ -34,8 +34,9 @@ export interface Parallel {
   readonly shared: boolean;
   /** Shared mode: slice i of a forward pass on worker i; settles when every slice has. */
   exec(jobs: readonly Exec[]): Promise<void>;
-  /** Shared mode: slice i of a training step on worker i; each slice's mean loss. */
-  train(slices: readonly SliceJob[]): Promise<number[]>;
+  /** Shared mode: slice i of a training step on worker i; each slice's mean loss. `onFail` hears
+   *  of a slice's failure at once (the call settles when every slice has). */
+  train(slices: readonly SliceJob[], onFail?: (err: unknown) => void): Promise<number[]>;
   /** Shared mode: chunk i of a training step's update on worker i. */
   update(jobs: readonly UpdateJob[]): Promise<void>;
   /** The model was disposed: forget its copies. */
@@ -225,6 +226,12 @@ export function dropout(ctx: Ctx, out: number, inp: number, n: number, seed: num
 /** Copy n floats from byte offset src to dst (the ranges may overlap). */
 export function copy(ctx: Ctx, dst: number, src: number, n: number): void {
   if (n > 0 && dst !== src) ctx.arena.f32().copyWithin(dst >>> 2, src >>> 2, (src >>> 2) + n);
+}
+
+/** Copy `rows` rows of n floats from src (rows `lds` floats apart) to dst (rows `ldd` apart). */
+export function copyRows(ctx: Ctx, dst: number, ldd: number, src: number, lds: number, rows: number, n: number): void {
+  const heap = ctx.arena.f32();
+  for (let r = 0, d = dst >>> 2, s = src >>> 2; r < rows; r++, d += ldd, s += lds) heap.copyWithin(d, s, s + n);
 }
 
 /** Copy one float from byte offset src to dst. */

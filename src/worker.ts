@@ -6,7 +6,7 @@ import { Arena } from './wasm/memory.js';
 import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
-import { runSlice, runUpdate, signalDone } from './train/pass.js';
+import { arrive, awaitBarrier, runColumns, runSlice, runUpdate, signalDone } from './train/pass.js';
 import type { Ctx } from './ops.js';
 
 interface ForwardKernels {
@@ -165,6 +165,12 @@ io.listen((m) => {
       case 'train': {
         let value: number;
         try {
+          const { columns, barrier } = m.slice;
+          if (columns && barrier) {
+            runColumns(ctx, columns);
+            arrive(shared!, barrier);
+            awaitBarrier(shared!, barrier);
+          }
           value = runSlice(ctx, m.slice);
           if (m.slice.signal) signalDone(shared!, m.slice.signal, value);
         } catch (err) {

@@ -87,6 +87,24 @@ describe('worker pool failures (Node)', () => {
     one.dispose();
   });
 
+  it('fit on 3 threads: a worker that dies while another waits at the step\'s barrier rejects fit with its failure, not a hang', async () => {
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 3);
+    const options = { epochs: 1, batchSize: batch, loss: 'crossEntropy', optimizer: 'sgd', shuffle: false } as const;
+    const nn = await createRuntime({ threads: 3, worker: fixture('last-slice-dies.mjs') });
+    const m = nn.sequential({ inputs: 300, layers: [{ type: 'dense', units: 500, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }, { seed: 2 });
+    const before = m.getWeights();
+    const err = await m.fit(x, labels, options).then(() => undefined, (e: unknown) => e);
+    // The cause is the worker that died (its exit), not the one told to give up at the barrier.
+    expect(err).toMatchObject({ code: 'WORKER_FAILED', message: expect.not.stringMatching(/abandoned/) });
+    expect(m.getWeights()).toEqual(before); // the step that failed changed nothing
+    // The pool is still usable: the same call again (new workers, the third dies again), and predict.
+    await expect(m.fit(x, labels, options)).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+    expect(m.getWeights()).toEqual(before);
+    expect(m.predict(x.subarray(0, 300))).toHaveLength(3);
+    await nn.close();
+    nn.dispose();
+  });
+
   it('a script that never calls nn.close() exits on its own after its last promise', () => {
     const started = Date.now();
     const run = spawnSync(process.execPath, [fileURLToPath(fixture('exits.mjs'))], { encoding: 'utf8', timeout: 30_000 });

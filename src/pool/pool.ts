@@ -208,8 +208,8 @@ export class Pool {
    * Shared mode: run slice i of a training step on worker i (src/train/pass.ts runSlice); resolves
    * with each slice's mean loss once every slice has settled, rejecting with the first failure.
    */
-  train(slices: readonly SliceJob[]): Promise<number[]> {
-    return this.#all(slices.map((slice) => (job: number): ToWorker => ({ t: 'train', job, slice }))).then((done) => done.map((d) => d.value ?? NaN));
+  train(slices: readonly SliceJob[], onFail?: (err: unknown) => void): Promise<number[]> {
+    return this.#all(slices.map((slice) => (job: number): ToWorker => ({ t: 'train', job, slice })), onFail).then((done) => done.map((d) => d.value ?? NaN));
   }
 
   /** Shared mode: chunk i of a training step's update on worker i; settles when every one has. */
@@ -218,13 +218,17 @@ export class Pool {
   }
 
   /** Message i to worker i; settles when every one has settled (so the caller may then free what
-   *  they write into), rejecting with the first failure. */
-  #all(messages: ReadonlyArray<(job: number) => ToWorker>): Promise<Done[]> {
+   *  they write into), rejecting with the first failure; `onFail` hears of each failure at once. */
+  #all(messages: ReadonlyArray<(job: number) => ToWorker>, onFail?: (err: unknown) => void): Promise<Done[]> {
     return this.#track(async () => {
       const slots = messages.map((_, i) => this.#slot(i));
       // Workers that have started get their messages now, before this returns (see Runtime#usePool).
       if (!slots.every((s) => s.started && !s.dead)) await this.#ready(slots);
-      const results = await Promise.allSettled(slots.map((slot, i) => this.#post(slot, messages[i]!)));
+      const results = await Promise.allSettled(slots.map((slot, i) => {
+        const done = this.#post(slot, messages[i]!);
+        if (onFail) done.catch(onFail);
+        return done;
+      }));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       return results.map((r) => (r as PromiseFulfilledResult<Done>).value);

@@ -79,7 +79,7 @@ export const SOFTMAXES: ReadonlySet<number> = new Set([ACTIVATION_KINDS.softmax,
 
 /** Forward pass over B rows, keeping every layer's Z and Y. With `masks`, dropout layers drop (a
  *  training step); without, they copy their input (evaluate, gradients). */
-export function forward(ctx: Ctx, plan: PassPlan, s: RowBuffers, B: number, masks?: MaskSource): void {
+export function forward(ctx: Ctx, plan: PassPlan, s: RowBuffers, B: number, masks?: MaskSource, firstDone = false): void {
   let src = s.x;
   plan.layers.forEach((l, i) => {
     const z = s.z[i]!;
@@ -92,7 +92,7 @@ export function forward(ctx: Ctx, plan: PassPlan, s: RowBuffers, B: number, mask
       src = y;
       return;
     }
-    if (l.type === 'dense') ops.dense(ctx, z, src, l.packed, B, l.K, l.N, LINEAR);
+    if (l.type === 'dense' && !(i === 0 && firstDone)) ops.dense(ctx, z, src, l.packed, B, l.K, l.N, LINEAR);
     if (SOFTMAXES.has(l.act.kind)) ops.softmax(ctx, l.act.kind === ACTIVATION_KINDS.logSoftmax, y, z, B, l.N);
     else if (l.slopes) ops.preluForward(ctx, y, z, B * l.N, l.slope, l.slopes, l.N);
     else if (y !== z) ops.activate(ctx, l.act, y, z, B * l.N, l.slope);
@@ -151,7 +151,12 @@ function toPreActivation(ctx: Ctx, plan: PassPlan, head: Head, i: number, g: num
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parallel steps (fit on the worker pool). Round 1, by rows: each slice of the batch runs forward,
+// Parallel steps (fit on the worker pool). First, when the first layer is dense, its product Z =
+// X·Wᵀ + b by units: each thread computes a range of whole panels over every row of the batch, so
+// it reads only the weights it updates in round 2 (when both threads read every weight, each
+// thread's optimizer writes land on cache lines the other core holds, and the first layer's
+// optimizer ran about 3× slower: bench/shared-lines.mjs). A barrier in shared memory follows.
+// Round 1, by rows: each slice of the batch runs forward,
 // loss and the backward pass of the data (dX, activation derivatives, dropout), keeping every dense
 // layer's dY for its rows in a buffer of its own; PReLU slope gradients, a sum over rows, go into
 // the slice's own small slab. Round 2, by units: each thread computes dW and db over every row of
@@ -168,7 +173,9 @@ export interface SliceBuffers extends RowBuffers {
 }
 
 /** Round 1 for one slice: forward, loss, its gradient scaled by `weight` (the slice's share of the
- *  whole batch's mean: the loss kernels divide by the slice's own rows), backward of the data. */
+ *  whole batch's mean: the loss kernels divide by the slice's own rows), backward of the data.
+ *  With `columns`, first that share of the first layer's product, then the barrier: the slice's
+ *  forward pass then starts from the first layer's Z. */
 export interface SliceJob {
   readonly plan: PassPlan;
   readonly head: Head;
@@ -176,8 +183,88 @@ export interface SliceJob {
   readonly rows: number;
   readonly weight: number;
   readonly masks?: MaskSource;
+  readonly columns?: ColumnJob;
+  readonly barrier?: Barrier;
   /** A worker's job: where it reports, in shared memory, that it is done (see Signal). */
   readonly signal?: Signal;
+}
+
+/** The first layer's product for units [8·p0, 8·p0 + N) over all M rows: computed into `out`
+ *  (M rows of N floats), then copied into Z's rows (`ldz` floats long) at column 8·p0. `packed`
+ *  is panel p0 of the layer's weights, `z` Z's first row at that column. */
+export interface ColumnJob {
+  readonly x: number;
+  readonly packed: number;
+  readonly out: number;
+  readonly z: number;
+  readonly M: number;
+  readonly K: number;
+  readonly N: number;
+  readonly ldz: number;
+}
+
+export function runColumns(ctx: Ctx, j: ColumnJob): void {
+  ops.dense(ctx, j.out, j.x, j.packed, j.M, j.K, j.N, LINEAR);
+  ops.copyRows(ctx, j.z, j.ldz, j.out, j.N, j.M, j.N);
+}
+
+/**
+ * Every thread of a step meets here: thread `me` stores `seq` into the int32 of its cell
+ * (`at + 16·me`), then waits until every cell holds `seq`. A cell holding `-seq` means the step was
+ * abandoned (the calling thread saw a thread fail): whoever waits gives up.
+ */
+export interface Barrier {
+  readonly at: number;
+  readonly count: number;
+  readonly me: number;
+  readonly seq: number;
+}
+
+/** Arrive at the barrier (and wake whoever waits on this cell). */
+export function arrive(memory: { buffer: ArrayBufferLike }, b: Barrier): void {
+  const i32 = new Int32Array(memory.buffer);
+  const cell = (b.at + 16 * b.me) >> 2;
+  Atomics.store(i32, cell, b.seq);
+  Atomics.notify(i32, cell);
+}
+
+/** Whether every thread has arrived: true, false (not yet), or undefined (abandoned). */
+export function arrived(memory: { buffer: ArrayBufferLike }, b: Barrier): boolean | undefined {
+  const i32 = new Int32Array(memory.buffer);
+  let all = true;
+  for (let i = 0; i < b.count; i++) {
+    const v = Atomics.load(i32, (b.at + 16 * i) >> 2);
+    if (v === -b.seq) return undefined;
+    if (v !== b.seq) all = false;
+  }
+  return all;
+}
+
+/** The calling thread gives up on a step (a thread failed): cells not yet arrived say so, and
+ *  whoever waits on them wakes. */
+export function abandon(memory: { buffer: ArrayBufferLike }, b: Barrier): void {
+  const i32 = new Int32Array(memory.buffer);
+  for (let i = 0; i < b.count; i++) {
+    const cell = (b.at + 16 * i) >> 2;
+    const v = Atomics.load(i32, cell);
+    if (v !== b.seq && Atomics.compareExchange(i32, cell, v, -b.seq) === v) Atomics.notify(i32, cell);
+  }
+}
+
+/** In a worker: wait (blocking; a worker may) until every thread has arrived. Throws when the
+ *  step was abandoned. Spins for a moment first: the threads' shares are about equal. */
+export function awaitBarrier(memory: { buffer: ArrayBufferLike }, b: Barrier): void {
+  const i32 = new Int32Array(memory.buffer);
+  const start = performance.now();
+  for (let i = 0; i < b.count; i++) {
+    const cell = (b.at + 16 * i) >> 2;
+    for (let spins = 0; ; spins++) {
+      const v = Atomics.load(i32, cell);
+      if (v === b.seq) break;
+      if (v === -b.seq) throw new SimdnnError('WORKER_FAILED', 'this training step was abandoned: another thread of the pool failed');
+      if (spins > 64 && performance.now() - start > 1) Atomics.wait(i32, cell, v, 100);
+    }
+  }
 }
 
 /**
@@ -196,7 +283,7 @@ export function runSlice(ctx: Ctx, j: SliceJob): number {
   const { plan, head, bufs: s, rows: B, masks } = j;
   const layers = plan.layers;
   const L = layers.length;
-  forward(ctx, plan, s, B, masks);
+  forward(ctx, plan, s, B, masks, j.columns !== undefined);
   const g0 = s.g[L - 1]!;
   const value = ops.loss(ctx, head.kernel, g0, lossInput(plan, head, s), s.t, B, plan.outputs);
   if (j.weight !== 1) ops.scale(ctx, g0, g0, j.weight, B * plan.outputs);

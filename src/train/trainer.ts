@@ -25,7 +25,7 @@ import { region } from '../wasm/abi.js';
 import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
 import * as pass from './pass.js';
-import type { Head, MaskSource, PassBuffers, PassPlan, SliceBuffers, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
+import type { ColumnJob, Head, MaskSource, PassBuffers, PassPlan, SliceBuffers, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
 
 export type { Head, MaskSource, TrainLayer } from './pass.js';
 
@@ -85,6 +85,11 @@ export interface ParallelBlock {
   readonly slopes: readonly (readonly number[])[];
   /** The workers' signal cells, 16 bytes each (zero until a job reports). */
   readonly cells: number;
+  /** The barrier's cells, one per thread, 16 bytes each. */
+  readonly barrier: number;
+  /** Where the threads put their share of the first layer's product (B × N floats), or 0 when the
+   *  first layer is not dense (then each slice computes its rows' whole forward pass). */
+  readonly columns: number;
 }
 
 export class Trainer {
@@ -271,7 +276,17 @@ export class Trainer {
     const scratch = p;
     const slopes = Array.from({ length: slices - 1 }, () => L.map((l) => (l.slopes ? take(l.slopes) : 0)));
     const cells = take(4 * slices); // one 16-byte signal cell per worker (pass.ts Signal)
-    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch, cells };
+    const barrier = take(4 * slices); // and one barrier cell per thread (pass.ts Barrier)
+    const columns = this.#columnPanels(slices) ? take(B * L[0]!.N) : -1;
+    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch, cells, barrier, columns };
+  }
+
+  /** Whether a step on `threads` threads splits the first layer's product by units: when it is
+   *  dense with at least one panel per thread. Returns its panel count, else 0. */
+  #columnPanels(threads: number): number {
+    const first = this.#layers[0];
+    const panels = first?.type === 'dense' ? Math.ceil(first.N / 8) : 0;
+    return panels >= threads ? panels : 0;
   }
 
   /** Floats of a parallel block for `capacity` rows and `slices` slices. */
@@ -289,7 +304,7 @@ export class Trainer {
       capacity: o.capacity, slices,
       x: at(o.x), t: at(o.t), z: o.z.map(at), y: o.y.map(at), g: o.g.map(at),
       slopes: o.slopes.map((set) => set.map((f, i) => (this.#layers[i]!.slopes ? at(f) : 0))),
-      cells: at(o.cells),
+      cells: at(o.cells), barrier: at(o.barrier), columns: o.columns < 0 ? 0 : at(o.columns),
     };
   }
 
@@ -324,8 +339,25 @@ export class Trainer {
         row: at,
       };
       at += rows;
-      return { plan: this.plan, head, bufs, rows, weight: rows / B, ...(masks ? { masks } : {}) };
+      return { plan: this.plan, head, bufs, rows, weight: rows / B, ...(masks ? { masks } : {}), ...this.#columnJob(block, B, j) };
     });
+  }
+
+  /** Thread j's share of the first layer's product on a parallel block (a range of whole panels),
+   *  or nothing when the step does not split it. */
+  #columnJob(block: ParallelBlock, B: number, j: number): { columns: ColumnJob } | undefined {
+    const T = block.slices;
+    const panels = block.columns ? this.#columnPanels(T) : 0;
+    if (!panels) return undefined;
+    const l = this.#layers[0]!;
+    const p0 = Math.floor((panels * j) / T);
+    const p1 = Math.floor((panels * (j + 1)) / T);
+    return {
+      columns: {
+        x: block.x, packed: l.packed + ops.packedBytes(l.K, 8 * p0), out: block.columns + 4 * B * 8 * p0,
+        z: block.z[0]! + 4 * 8 * p0, M: B, K: l.K, N: Math.min(8 * p1, l.N) - 8 * p0, ldz: l.N,
+      },
+    };
   }
 
   /** The batch's mean loss from its slices' means. */
