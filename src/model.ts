@@ -14,7 +14,7 @@ import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { TRAIN_STEP_STREAM } from './train/dropout.js';
 import { Trainer, paramLayout, type LayerWeights, type MaskSource, type ParallelBlock, type TrainLayer } from './train/trainer.js';
-import { abandon, arrive, arrived, runColumns, runSlice, runUpdate, watchSignals, type Barrier, type SliceJob, type UpdateJob } from './train/pass.js';
+import { abandon, arrive, arrived, leftAt, runColumns, runSlice, runUpdate, watchSignals, type Barrier, type SliceJob, type UpdateJob } from './train/pass.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -1552,21 +1552,24 @@ export class Sequential extends Resource {
   }
 
   /**
-   * One step of fit on the worker pool (shared memory, a batch large enough to gain), in two rounds
-   * (src/train/pass.ts): first each slice of the batch's rows runs forward, loss and the backward
-   * pass of the data (slice 0 here, the others on workers); then each thread computes the parameter
-   * gradients of a range of every dense layer's units over all the rows, and runs the optimizer
-   * there (range 0 here). The workers get their messages before this thread starts its share. A
-   * given thread count gives the same weights on every run. Resolves with the loss and the correct
-   * predictions, or undefined when the step should run on this thread alone (workers that cannot
-   * start: then nothing was changed).
+   * One step of fit on the worker pool (shared memory, a batch large enough to gain), one job per
+   * thread (src/train/pass.ts): when the first layer is dense, its product for a range of units;
+   * round 1, a slice of the batch's rows (forward, loss, the backward pass of the data); round 2,
+   * the parameter gradients of a range of every dense layer's units over all the rows, and the
+   * optimizer there. Barriers in shared memory separate the parts; thread 0 is this one, and the
+   * workers get their jobs before it starts its own. A given thread count gives the same weights on
+   * every run. Resolves with the loss and the correct predictions, or undefined when the step
+   * should run on this thread alone (workers that cannot start: then nothing was changed).
    */
   async #parallelStep(run: FitRun, order: Uint32Array, from: number, B: number, masks: MaskSource | undefined, classify: boolean, slices: number): Promise<{ loss: number; correct: number } | undefined> {
     const par = this.#ctx.parallel!;
+    const memory = this.#ctx.arena.memory;
     const t = run.t!;
     const head = run.head!;
     const tr = this.#trainer!;
+    const clip = run.clipNorm > 0;
     let jobs: SliceJob[];
+    let updates: UpdateJob[];
     let block: ParallelBlock;
     this.enter('fit');
     try {
@@ -1582,25 +1585,28 @@ export class Sequential extends Resource {
       tr.prepare(run.optimizer);
       tr.loadParallel(block, run.x!, t, order, from, B);
       jobs = tr.slices(block, head, B, masks);
+      // Round 2 (with clipNorm, without the optimizer: this thread clips the whole gradient, whose
+      // norm the clip needs, and updates afterwards).
+      updates = tr.updateJobs(clip ? undefined : run.optimizer, block, B, slices);
       this.#version++;
     } finally {
       this.leave();
     }
-    // The workers' jobs carry signal cells: done with its own share, this thread watches them for up
-    // to WATCH_MS instead of waiting for the replies to be delivered (they still come, and settle the
-    // promise; a worker signals only a job that succeeded).
-    const seq1 = ++this.#seq;
-    // With the first layer's product split by units, every thread meets at a barrier after it.
-    const barrier: Barrier | undefined = jobs[0]!.columns ? { at: block.barrier, count: slices, me: 0, seq: seq1 } : undefined;
+    const seq = (this.#seq = this.#seq >= 0x3fffffff ? 1 : this.#seq + 1);
+    const barrier: Barrier | undefined = jobs[0]!.columns ? { at: block.barrier, count: slices, me: 0, seq } : undefined;
+    const meet: Barrier = { at: block.barrier + 16 * slices, count: slices, me: 0, seq };
     const sent = jobs.slice(1).map((j, i) => ({
-      ...j, signal: { at: block.cells + 16 * i, seq: seq1 }, ...(barrier ? { barrier: { ...barrier, me: i + 1 } } : {}),
+      ...j, update: updates[i + 1]!, meet: { ...meet, me: i + 1 }, signal: { at: block.cells + 16 * i, seq },
+      ...(barrier ? { barrier: { ...barrier, me: i + 1 } } : {}),
     }));
-    // The first failure of a worker's slice, as soon as it is known (the workers' call settles only
-    // when every slice has: one waiting at the barrier needs the step abandoned first).
+    // The first failure of a worker's job, as soon as it is known (the workers' call settles only
+    // when every job has: one waiting at a barrier for a failed one needs the step abandoned).
     let failure: { err: unknown } | undefined;
+    const failed = () => failure !== undefined;
     const work = this.#pooled(par.train(sent, (err) => { failure ??= { err }; }));
     void work.catch((err: unknown) => { failure ??= { err }; });
-    let own: number | undefined;
+    let own = NaN;
+    let updated = false; // past the last barrier: every thread is updating weights
     try {
       let met = true;
       if (barrier) {
@@ -1610,7 +1616,7 @@ export class Sequential extends Resource {
         } finally {
           this.leave();
         }
-        met = await this.#meet(barrier, () => failure !== undefined);
+        met = await this.#meet(barrier, failed);
       }
       if (met) {
         this.enter('fit');
@@ -1619,57 +1625,42 @@ export class Sequential extends Resource {
         } finally {
           this.leave();
         }
+        met = await this.#meet(meet, failed);
+      }
+      if (met) {
+        updated = true;
+        this.enter('fit');
+        try {
+          runUpdate(this.#ctx, updates[0]!);
+        } finally {
+          this.leave();
+        }
       }
     } catch (err) {
-      if (barrier) abandon(this.#ctx.arena.memory, barrier);
-      await work.catch(() => {}); // the workers' slices settle before the blocks can change
+      if (barrier) abandon(memory, barrier);
+      abandon(memory, meet);
+      await work.catch(() => {}); // the workers' jobs settle before the blocks can change
       this.#failed();
       throw err;
     }
-    let losses: number[];
     try {
-      const seen = own === undefined ? undefined : watchSignals(this.#ctx.arena.memory, sent.map((j) => j.signal), WATCH_MS);
-      losses = [own!, ...(seen ?? (await work))];
+      if (!updated || !watchSignals(memory, sent.map((j) => j.signal), WATCH_MS)) await work;
     } catch (err) {
-      const started = par.threads() >= 2;
-      // Every slice has settled: this step's partial gradients must not reach the next one.
-      this.#failed();
-      if (started) throw failure?.err ?? err;
-      return undefined; // workers cannot start here (none ever did): this step runs on this thread
-    }
-    // Round 2: the parameter gradients by ranges of units, then the optimizer there (with clipNorm,
-    // here afterwards over the whole gradient, whose norm the clip needs).
-    const clip = run.clipNorm > 0;
-    let loss: number;
-    let update: Promise<void>;
-    let signals: Array<{ at: number; seq: number }> | undefined;
-    this.enter('fit');
-    try {
-      loss = tr.meanLoss(jobs, losses);
-      const updates = tr.updateJobs(clip ? undefined : run.optimizer, block, B, slices);
-      const seq2 = ++this.#seq;
-      signals = updates.slice(1).map((_, i) => ({ at: block.cells + 16 * i, seq: seq2 }));
-      update = this.#pooled(par.update(updates.slice(1).map((u, i) => ({ ...u, signal: signals![i]! }))));
-      try {
-        runUpdate(this.#ctx, updates[0]!);
-      } catch (err) {
-        await update.catch(() => {});
-        throw err;
-      }
-    } finally {
-      this.leave();
-    }
-    try {
-      if (watchSignals(this.#ctx.arena.memory, signals!, WATCH_MS)) void update.catch(() => {});
-      else await update;
-    } catch (err) {
+      // Every job has settled: this step's partial gradients must not reach the next one.
       if (this.disposed) throw err;
       this.#failed();
-      if (clip) throw err;
-      throw new SimdnnError('WORKER_FAILED', `model.fit: ${err instanceof Error ? err.message : String(err)}; this step's update was applied to part of the weights only`, { cause: err });
+      const cause = failure?.err ?? err;
+      if (updated && !clip) {
+        throw new SimdnnError('WORKER_FAILED', `model.fit: ${cause instanceof Error ? cause.message : String(cause)}; this step's update was applied to part of the weights only`, { cause });
+      }
+      if (par.threads() >= 2 || updated) throw cause;
+      return undefined; // workers cannot start here (none ever did): this step runs on this thread
     }
     this.enter('fit');
     try {
+      const losses = leftAt(memory, meet);
+      losses[0] = own;
+      const loss = tr.meanLoss(jobs, losses);
       if (clip) tr.update(run.optimizer, run.clipNorm);
       else tr.finishUpdate();
       const correct = classify ? countCorrect(tr.parallelOutput(block, head, B), t, order, from, B, this.#outputs, run.loss === 'binaryCrossEntropy', 0) : 0;

@@ -7,7 +7,7 @@ import { typedArraySet } from './intrinsics.js';
 import { DESC, DESC_BYTES, LAYER_TYPE } from './wasm/abi.js';
 import type { PoolModel } from './pool/pool.js';
 import type { Exec } from './pool/protocol.js';
-import type { SliceJob, UpdateJob } from './train/pass.js';
+import type { SliceJob } from './train/pass.js';
 
 export { DESC, DESC_BYTES, LAYER_TYPE };
 
@@ -37,8 +37,6 @@ export interface Parallel {
   /** Shared mode: slice i of a training step on worker i; each slice's mean loss. `onFail` hears
    *  of a slice's failure at once (the call settles when every slice has). */
   train(slices: readonly SliceJob[], onFail?: (err: unknown) => void): Promise<number[]>;
-  /** Shared mode: chunk i of a training step's update on worker i. */
-  update(jobs: readonly UpdateJob[]): Promise<void>;
   /** The model was disposed: forget its copies. */
   drop(id: number): void;
 }

@@ -122,7 +122,6 @@ export class Runtime implements Disposable {
         run: (model, parts, rows) => this.#usePool((pool) => pool.run(model, parts, rows)),
         exec: (jobs) => this.#usePool((pool) => pool.exec(jobs)),
         train: (slices, onFail) => this.#usePool((pool) => pool.train(slices, onFail)),
-        update: (jobs) => this.#usePool((pool) => pool.update(jobs)),
         drop: (id) => void this.#pool?.then((p) => p.drop(id), () => {}),
       };
     }

@@ -6,7 +6,7 @@ import { Arena } from './wasm/memory.js';
 import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
-import { arrive, awaitBarrier, runColumns, runSlice, runUpdate, signalDone } from './train/pass.js';
+import { runJob } from './train/pass.js';
 import type { Ctx } from './ops.js';
 
 interface ForwardKernels {
@@ -165,14 +165,7 @@ io.listen((m) => {
       case 'train': {
         let value: number;
         try {
-          const { columns, barrier } = m.slice;
-          if (columns && barrier) {
-            runColumns(ctx, columns);
-            arrive(shared!, barrier);
-            awaitBarrier(shared!, barrier);
-          }
-          value = runSlice(ctx, m.slice);
-          if (m.slice.signal) signalDone(shared!, m.slice.signal, value);
+          value = runJob(ctx, shared!, m.slice);
         } catch (err) {
           fail(m.job, err);
           return;
@@ -180,16 +173,6 @@ io.listen((m) => {
         io.post({ t: 'done', job: m.job, value });
         return;
       }
-      case 'update':
-        try {
-          runUpdate(ctx, m.update);
-          if (m.update.signal) signalDone(shared!, m.update.signal, 0);
-        } catch (err) {
-          fail(m.job, err);
-          return;
-        }
-        io.post({ t: 'done', job: m.job });
-        return;
       case 'model':
         refused.delete(m.id);
         try {

@@ -6,7 +6,7 @@
 // is bit-identical to predict()'s.
 import { SimdnnError } from '../errors.js';
 import type { Exec, FromWorker, ModelImage, ToWorker } from './protocol.js';
-import type { SliceJob, UpdateJob } from '../train/pass.js';
+import type { SliceJob } from '../train/pass.js';
 import type { CompiledWasm } from '../wasm/loader.js';
 import { builtin } from '../builtin.js';
 
@@ -205,17 +205,14 @@ export class Pool {
   }
 
   /**
-   * Shared mode: run slice i of a training step on worker i (src/train/pass.ts runSlice); resolves
-   * with each slice's mean loss once every slice has settled, rejecting with the first failure.
+   * Shared mode: job i of a training step on worker i (src/train/pass.ts runJob); resolves with
+   * each slice's mean loss once every job has settled, rejecting with the first failure (`onFail`
+   * hears of each at once: a worker waiting at a barrier for one that failed needs the step abandoned).
    */
   train(slices: readonly SliceJob[], onFail?: (err: unknown) => void): Promise<number[]> {
     return this.#all(slices.map((slice) => (job: number): ToWorker => ({ t: 'train', job, slice })), onFail).then((done) => done.map((d) => d.value ?? NaN));
   }
 
-  /** Shared mode: chunk i of a training step's update on worker i; settles when every one has. */
-  update(jobs: readonly UpdateJob[]): Promise<void> {
-    return this.#all(jobs.map((update) => (job: number): ToWorker => ({ t: 'update', job, update }))).then(() => {});
-  }
 
   /** Message i to worker i; settles when every one has settled (so the caller may then free what
    *  they write into), rejecting with the first failure; `onFail` hears of each failure at once. */

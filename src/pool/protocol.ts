@@ -6,7 +6,7 @@
 /** One layer descriptor of model_forward_f32 (8 × 32-bit, see src/ops.ts DESC) and the blocks its
  *  pointers name, as bytes. The worker allocates the blocks and rewrites the two pointer fields. */
 import type { CompiledWasm } from '../wasm/loader.js';
-import type { SliceJob, UpdateJob } from '../train/pass.js';
+import type { SliceJob } from '../train/pass.js';
 
 export interface LayerImage {
   /** The descriptor's 32 bytes. */
@@ -42,10 +42,8 @@ export type ToWorker =
    *  or absent (copies mode: the worker makes its own memory of at most maxPages pages). */
   | { readonly t: 'init'; readonly module: CompiledWasm; readonly maxPages: number; readonly memory?: object }
   | { readonly t: 'exec'; readonly job: number; readonly exec: Exec }
-  /** Shared-memory mode: one slice of a training step (src/train/pass.ts runSlice). */
+  /** Shared-memory mode: a thread's job of a training step (src/train/pass.ts runJob). */
   | { readonly t: 'train'; readonly job: number; readonly slice: SliceJob }
-  /** Shared-memory mode: a chunk of a training step's update (src/train/pass.ts runUpdate). */
-  | { readonly t: 'update'; readonly job: number; readonly update: UpdateJob }
   | { readonly t: 'model'; readonly id: number; readonly image: ModelImage }
   | { readonly t: 'drop'; readonly id: number }
   | { readonly t: 'run'; readonly job: number; readonly id: number; readonly batch: number; readonly x: Float32Array };

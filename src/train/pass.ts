@@ -151,18 +151,19 @@ function toPreActivation(ctx: Ctx, plan: PassPlan, head: Head, i: number, g: num
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parallel steps (fit on the worker pool). First, when the first layer is dense, its product Z =
-// X·Wᵀ + b by units: each thread computes a range of whole panels over every row of the batch, so
-// it reads only the weights it updates in round 2 (when both threads read every weight, each
-// thread's optimizer writes land on cache lines the other core holds, and the first layer's
-// optimizer ran about 3× slower: bench/shared-lines.mjs). A barrier in shared memory follows.
-// Round 1, by rows: each slice of the batch runs forward,
-// loss and the backward pass of the data (dX, activation derivatives, dropout), keeping every dense
-// layer's dY for its rows in a buffer of its own; PReLU slope gradients, a sum over rows, go into
-// the slice's own small slab. Round 2, by units: each thread computes dW and db over every row of
-// the batch for a range of whole panels of each dense layer (the same sum, in the same order, as
-// one thread's backward pass computes) and runs the optimizer over those panels; the slope
-// gradients are summed in slice order first. No gradient slab is summed across threads.
+// Parallel steps (fit on the worker pool): one job per thread, its parts separated by barriers in
+// shared memory (every thread's part must be done before any starts the next). First, when the
+// first layer is dense, its product Z = X·Wᵀ + b by units: each thread computes a range of whole
+// panels over every row of the batch, so it reads only the weights it updates in round 2 (when
+// both threads read every weight, each thread's optimizer writes land on cache lines the other
+// core holds, and the first layer's optimizer ran about 3× slower: bench/shared-lines.mjs).
+// Round 1, by rows: each slice of the batch runs forward, loss and the backward pass of the data
+// (dX, activation derivatives, dropout), keeping every dense layer's dY for its rows in a buffer
+// of its own; PReLU slope gradients, a sum over rows, go into the slice's own small slab. Round 2,
+// by units: each thread computes dW and db over every row of the batch for a range of whole panels
+// of each dense layer (the same sum, in the same order, as one thread's backward pass computes)
+// and runs the optimizer over those panels; the slope gradients are summed in slice order first.
+// No gradient slab is summed across threads.
 
 /** A slice's buffers: its rows, `g[i]` the gradient of layer i's output for these rows (the same
  *  buffer as g[i − 1] for a layer without weights, which works in place) and `slopes[i]` where this
@@ -175,7 +176,9 @@ export interface SliceBuffers extends RowBuffers {
 /** Round 1 for one slice: forward, loss, its gradient scaled by `weight` (the slice's share of the
  *  whole batch's mean: the loss kernels divide by the slice's own rows), backward of the data.
  *  With `columns`, first that share of the first layer's product, then the barrier: the slice's
- *  forward pass then starts from the first layer's Z. */
+ *  forward pass then starts from the first layer's Z. A worker's job also carries its share of
+ *  round 2 (`update`, after the barrier `meet`, where it leaves its slice's loss) and the cell
+ *  where it says it is done (`signal`; see Signal). */
 export interface SliceJob {
   readonly plan: PassPlan;
   readonly head: Head;
@@ -185,7 +188,8 @@ export interface SliceJob {
   readonly masks?: MaskSource;
   readonly columns?: ColumnJob;
   readonly barrier?: Barrier;
-  /** A worker's job: where it reports, in shared memory, that it is done (see Signal). */
+  readonly meet?: Barrier;
+  readonly update?: UpdateJob;
   readonly signal?: Signal;
 }
 
@@ -210,8 +214,9 @@ export function runColumns(ctx: Ctx, j: ColumnJob): void {
 
 /**
  * Every thread of a step meets here: thread `me` stores `seq` into the int32 of its cell
- * (`at + 16·me`), then waits until every cell holds `seq`. A cell holding `-seq` means the step was
- * abandoned (the calling thread saw a thread fail): whoever waits gives up.
+ * (`at + 16·me`; a float64 it leaves for the calling thread first, at +8), then waits until every
+ * cell holds `seq`. A cell holding `-seq` means the step was abandoned (the calling thread saw a
+ * thread fail): whoever waits gives up.
  */
 export interface Barrier {
   readonly at: number;
@@ -220,10 +225,11 @@ export interface Barrier {
   readonly seq: number;
 }
 
-/** Arrive at the barrier (and wake whoever waits on this cell). */
-export function arrive(memory: { buffer: ArrayBufferLike }, b: Barrier): void {
+/** Arrive at the barrier, leaving `value` (and wake whoever waits on this cell). */
+export function arrive(memory: { buffer: ArrayBufferLike }, b: Barrier, value = 0): void {
   const i32 = new Int32Array(memory.buffer);
   const cell = (b.at + 16 * b.me) >> 2;
+  new Float64Array(memory.buffer, b.at + 16 * b.me + 8, 1)[0] = value;
   Atomics.store(i32, cell, b.seq);
   Atomics.notify(i32, cell);
 }
@@ -238,6 +244,11 @@ export function arrived(memory: { buffer: ArrayBufferLike }, b: Barrier): boolea
     if (v !== b.seq) all = false;
   }
   return all;
+}
+
+/** The values the threads left at a barrier they have all passed, in thread order. */
+export function leftAt(memory: { buffer: ArrayBufferLike }, b: Barrier): number[] {
+  return Array.from({ length: b.count }, (_, i) => new Float64Array(memory.buffer, b.at + 16 * i + 8, 1)[0]!);
 }
 
 /** The calling thread gives up on a step (a thread failed): cells not yet arrived say so, and
@@ -269,9 +280,9 @@ export function awaitBarrier(memory: { buffer: ArrayBufferLike }, b: Barrier): v
 
 /**
  * A 16-byte cell in shared memory through which a worker says a job is done before its reply
- * message arrives: the job's result (a float64, the slice's loss) at `at`, then `seq` stored into
- * the int32 at `at + 8` (Atomics.store, after the result). The calling thread, done with its own
- * share, watches the cells for a short while instead of waiting for the messages to be delivered.
+ * message arrives: the job's result (a float64) at `at`, then `seq` stored into the int32 at
+ * `at + 8` (Atomics.store, after the result). The calling thread, done with its own share, watches
+ * the cells for a short while instead of waiting for the messages to be delivered.
  */
 export interface Signal {
   readonly at: number;
@@ -339,7 +350,6 @@ export interface UpdateJob {
   readonly opt?: Optimizer;
   readonly t: number;
   readonly parts: readonly UpdatePart[];
-  readonly signal?: Signal;
 }
 
 export function runUpdate(ctx: Ctx, job: UpdateJob): void {
@@ -349,6 +359,24 @@ export function runUpdate(ctx: Ctx, job: UpdateJob): void {
     for (const src of part.sources) ops.accumulate(ctx, part.g, src, part.n);
     if (job.opt) optimize(ctx, job.opt, job.t, part.p, part.g, part.n, part.slab);
   }
+}
+
+/** A worker's whole job of a parallel step (see SliceJob), in shared memory; returns its slice's
+ *  loss. Throws when the step was abandoned at a barrier. */
+export function runJob(ctx: Ctx, memory: { buffer: ArrayBufferLike }, j: SliceJob): number {
+  if (j.columns && j.barrier) {
+    runColumns(ctx, j.columns);
+    arrive(memory, j.barrier);
+    awaitBarrier(memory, j.barrier);
+  }
+  const value = runSlice(ctx, j);
+  if (j.meet && j.update) {
+    arrive(memory, j.meet, value);
+    awaitBarrier(memory, j.meet);
+    runUpdate(ctx, j.update);
+  }
+  if (j.signal) signalDone(memory, j.signal, value);
+  return value;
 }
 
 /** Report a job done through its signal cell (a worker, after the job succeeded). */

@@ -375,10 +375,10 @@ export class Trainer {
    * panels of every dense layer (dW and db over every row, then the optimizer there); a layer's
    * slopes go to one worker, which first sums the slices' slope gradients in slice order. Without
    * `opt` the optimizer is left out (the caller clips the whole gradient and runs update()); with
-   * it, call finishUpdate() after.
+   * it, call finishUpdate() once the step is done (it counts the step).
    */
   updateJobs(opt: Optimizer | undefined, block: ParallelBlock, B: number, workers: number): UpdateJob[] {
-    const t = opt ? ++this.#step : 0;
+    const t = opt ? this.#step + 1 : 0;
     const parts: UpdatePart[][] = Array.from({ length: workers }, () => []);
     let next = 0; // the worker that takes the next slope set
     this.#layers.forEach((l, i) => {
@@ -410,8 +410,10 @@ export class Trainer {
     return parts.map((list) => ({ ...(opt ? { opt } : {}), t, parts: list }));
   }
 
-  /** After an update made by updateJobs: shared PReLU slopes back into their layer descriptors. */
+  /** After an update made by updateJobs (with an optimizer): the step counted, and shared PReLU
+   *  slopes back into their layer descriptors. */
   finishUpdate(): void {
+    this.#step++;
     for (const l of this.#layers) if (l.descA) ops.copyFloat(this.#ctx, l.descA, l.slope);
   }
 
