@@ -9,9 +9,11 @@ export const common = { bundle: true, format: 'esm', target: 'es2022', keepNames
 export const lib = { ...common, minify: true };
 
 // The importers (src/io/, reached only through the runtime's dynamic import('./io/load.js') in
-// nn.load and friends) and the worker pool (src/pool/pool.ts, the runtime's dynamic
-// import('./pool/pool.js')) are bundles of their own, dist/load.js and dist/pool.js, fetched on
-// first use, so an application that only builds models from specs loads no importer code. The
+// nn.load and friends), the worker pool (src/pool/pool.ts, the runtime's dynamic
+// import('./pool/pool.js')) and fit's steps on the pool (src/train/parallel.ts, the model's dynamic
+// import('./train/parallel.js')) are bundles of their own, dist/load.js, dist/pool.js and
+// dist/parallel.js, fetched on first use, so an application that only builds models from specs
+// loads no importer or thread code. The
 // library entries stay single files (no shared chunk to list: a hand-written workerd config or a
 // <script type=module> names one module). SimdnnError's instanceof works across the copies (see errors.ts).
 export const importersApart = {
@@ -19,5 +21,6 @@ export const importersApart = {
   setup(b) {
     b.onResolve({ filter: /^\.\/io\/load\.js$/ }, () => ({ path: './load.js', external: true }));
     b.onResolve({ filter: /^\.\/pool\/pool\.js$/ }, () => ({ path: './pool.js', external: true }));
+    b.onResolve({ filter: /^\.\/train\/parallel\.js$/ }, () => ({ path: './parallel.js', external: true }));
   },
 };

@@ -14,7 +14,7 @@ import type { Arena } from './wasm/memory.js';
 import { Rng, checkSeed, freshSeed, initWeights, parseInitializer, type InitializerSpec } from './train/init.js';
 import { TRAIN_STEP_STREAM } from './train/dropout.js';
 import { Trainer, paramLayout, type LayerWeights, type MaskSource, type ParallelBlock, type TrainLayer } from './train/trainer.js';
-import { abandon, arrive, arrived, leftAt, runColumns, runSlice, runUpdate, watchSignals, type Barrier, type SliceJob, type UpdateJob } from './train/pass.js';
+import type { StepHost } from './train/parallel.js';
 import {
   parseLoss, readFitOptions, readTrainOptions, type FitOptions, type FitRun, type History, type LossName, type Targets,
   type TrainOptions,
@@ -35,9 +35,6 @@ interface Kept { ptr: number; floats: number; busy: boolean }
 /** predictAsync of one row splits a dense layer's units between threads from this many weights
  *  (32 MiB: 4096² gains 1.2–1.8× on 2 threads here, 2048² between 0.8× and 1.3×). */
 const COLUMNS_FROM = 1 << 23;
-/** How long a parallel training step's calling thread watches the workers' signal cells (ms) before
- *  it waits for their replies instead (a worker that is slower than that, or has failed). */
-const WATCH_MS = 2;
 
 /** Numbers as a flat array (a typed array, number[]) or nested rows (number[][], Float32Array[]). */
 export type Weights = NumberArray | ReadonlyArray<NumberArray>;
@@ -1531,8 +1528,30 @@ export class Sequential extends Resource {
     }
   }
 
-  /** Signal-cell sequence numbers of this model's parallel steps (two per step; never 0). */
+  /** Barrier and signal-cell sequence numbers of this model's parallel steps (never 0). */
   #seq = 0;
+
+  /** What a step on the pool (src/train/parallel.ts, loaded with it) needs of this model. */
+  #stepHost(): StepHost {
+    const self = this;
+    return (this.#host ??= {
+      ctx: this.#ctx,
+      get trainer() { return self.#trainer!; },
+      outputs: this.#outputs,
+      get disposed() { return self.disposed; },
+      get block() { return self.#par; },
+      set block(b) { self.#par = b; },
+      enter: () => this.enter('fit'),
+      leave: () => this.leave(),
+      own: (floats) => this.own(floats),
+      disown: (ptr) => this.disown(ptr),
+      pooled: (work) => this.#pooled(work),
+      failed: () => this.#failed(),
+      changed: () => { this.#version++; },
+      nextSeq: () => (this.#seq = this.#seq >= 0x3fffffff ? 1 : this.#seq + 1),
+    });
+  }
+  #host: StepHost | undefined;
 
   /** A parallel step failed half-way (every slice has settled): its partial gradients must not
    *  reach the next step, in the model's slabs or in the block's slope gradients. */
@@ -1549,149 +1568,6 @@ export class Sequential extends Resource {
     const par = this.#ctx.parallel;
     if (!par?.shared || 3 * B * this.#rowWork < PARALLEL_FROM) return 1;
     return Math.min(par.threads(), B);
-  }
-
-  /**
-   * One step of fit on the worker pool (shared memory, a batch large enough to gain), one job per
-   * thread (src/train/pass.ts): when the first layer is dense, its product for a range of units;
-   * round 1, a slice of the batch's rows (forward, loss, the backward pass of the data); round 2,
-   * the parameter gradients of a range of every dense layer's units over all the rows, and the
-   * optimizer there. Barriers in shared memory separate the parts; thread 0 is this one, and the
-   * workers get their jobs before it starts its own. A given thread count gives the same weights on
-   * every run. Resolves with the loss and the correct predictions, or undefined when the step
-   * should run on this thread alone (workers that cannot start: then nothing was changed).
-   */
-  async #parallelStep(run: FitRun, order: Uint32Array, from: number, B: number, masks: MaskSource | undefined, classify: boolean, slices: number): Promise<{ loss: number; correct: number } | undefined> {
-    const par = this.#ctx.parallel!;
-    const memory = this.#ctx.arena.memory;
-    const t = run.t!;
-    const head = run.head!;
-    const tr = this.#trainer!;
-    const clip = run.clipNorm > 0;
-    let jobs: SliceJob[];
-    let updates: UpdateJob[];
-    let block: ParallelBlock;
-    this.enter('fit');
-    try {
-      let p = this.#par;
-      if (!p || p.block.slices !== slices || p.block.capacity < B) {
-        if (p) this.disown(p.ptr);
-        this.#par = undefined;
-        const capacity = Math.max(B, Math.min(run.batchSize, run.n));
-        const ptr = this.own(tr.parallelFloats(capacity, slices));
-        p = this.#par = { ptr, block: tr.parallelBlock(ptr, capacity, slices) };
-      }
-      block = p.block;
-      tr.prepare(run.optimizer);
-      tr.loadParallel(block, run.x!, t, order, from, B);
-      jobs = tr.slices(block, head, B, masks);
-      // Round 2 (with clipNorm, without the optimizer: this thread clips the whole gradient, whose
-      // norm the clip needs, and updates afterwards).
-      updates = tr.updateJobs(clip ? undefined : run.optimizer, block, B, slices);
-      this.#version++;
-    } finally {
-      this.leave();
-    }
-    const seq = (this.#seq = this.#seq >= 0x3fffffff ? 1 : this.#seq + 1);
-    const barrier: Barrier | undefined = jobs[0]!.columns ? { at: block.barrier, count: slices, me: 0, seq } : undefined;
-    const meet: Barrier = { at: block.barrier + 16 * slices, count: slices, me: 0, seq };
-    const sent = jobs.slice(1).map((j, i) => ({
-      ...j, update: updates[i + 1]!, meet: { ...meet, me: i + 1 }, signal: { at: block.cells + 16 * i, seq },
-      ...(barrier ? { barrier: { ...barrier, me: i + 1 } } : {}),
-    }));
-    // The first failure of a worker's job, as soon as it is known (the workers' call settles only
-    // when every job has: one waiting at a barrier for a failed one needs the step abandoned).
-    let failure: { err: unknown } | undefined;
-    const failed = () => failure !== undefined;
-    const work = this.#pooled(par.train(sent, (err) => { failure ??= { err }; }));
-    void work.catch((err: unknown) => { failure ??= { err }; });
-    let own = NaN;
-    let updated = false; // past the last barrier: every thread is updating weights
-    try {
-      let met = true;
-      if (barrier) {
-        this.enter('fit');
-        try {
-          runColumns(this.#ctx, jobs[0]!.columns!);
-        } finally {
-          this.leave();
-        }
-        met = await this.#meet(barrier, failed);
-      }
-      if (met) {
-        this.enter('fit');
-        try {
-          own = runSlice(this.#ctx, jobs[0]!);
-        } finally {
-          this.leave();
-        }
-        met = await this.#meet(meet, failed);
-      }
-      if (met) {
-        updated = true;
-        this.enter('fit');
-        try {
-          runUpdate(this.#ctx, updates[0]!);
-        } finally {
-          this.leave();
-        }
-      }
-    } catch (err) {
-      if (barrier) abandon(memory, barrier);
-      abandon(memory, meet);
-      await work.catch(() => {}); // the workers' jobs settle before the blocks can change
-      this.#failed();
-      throw err;
-    }
-    try {
-      if (!updated || !watchSignals(memory, sent.map((j) => j.signal), WATCH_MS)) await work;
-    } catch (err) {
-      // Every job has settled: this step's partial gradients must not reach the next one.
-      if (this.disposed) throw err;
-      this.#failed();
-      const cause = failure?.err ?? err;
-      if (updated && !clip) {
-        throw new SimdnnError('WORKER_FAILED', `model.fit: ${cause instanceof Error ? cause.message : String(cause)}; this step's update was applied to part of the weights only`, { cause });
-      }
-      if (par.threads() >= 2 || updated) throw cause;
-      return undefined; // workers cannot start here (none ever did): this step runs on this thread
-    }
-    this.enter('fit');
-    try {
-      const losses = leftAt(memory, meet);
-      losses[0] = own;
-      const loss = tr.meanLoss(jobs, losses);
-      if (clip) tr.update(run.optimizer, run.clipNorm);
-      else tr.finishUpdate();
-      const correct = classify ? countCorrect(tr.parallelOutput(block, head, B), t, order, from, B, this.#outputs, run.loss === 'binaryCrossEntropy', 0) : 0;
-      return { loss, correct };
-    } finally {
-      this.leave();
-    }
-  }
-
-  /**
-   * This thread arrives at a step's barrier and waits for the workers: spinning for up to WATCH_MS
-   * (their shares take about as long as this thread's), then checking every millisecond, with the
-   * event loop running, until they arrive or one fails (then the step is abandoned, so the others
-   * stop waiting). Resolves with whether every thread arrived.
-   */
-  async #meet(b: Barrier, failed: () => boolean): Promise<boolean> {
-    const memory = this.#ctx.arena.memory;
-    arrive(memory, b);
-    const start = performance.now();
-    for (let spins = 0; ; spins++) {
-      if (arrived(memory, b)) return true;
-      if ((spins & 63) === 63 && performance.now() - start > WATCH_MS) break;
-    }
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      if (arrived(memory, b)) return true;
-      if (failed()) {
-        abandon(memory, b);
-        return false;
-      }
-    }
   }
 
   async #fitLoop(run: FitRun): Promise<History> {
@@ -1723,7 +1599,7 @@ export class Sequential extends Resource {
         // step per batch, so a seeded fit is reproducible (and the same masks on the pool).
         const masks = this.#trainer!.dropout ? { base: run.seed, step: steps++ } : undefined;
         const slices = this.#trainSlices(B);
-        const pooled = slices >= 2 ? await this.#parallelStep(run, order, from, B, masks, classify, slices) : undefined;
+        const pooled = slices >= 2 ? await (await import('./train/parallel.js')).parallelStep(this.#stepHost(), run, order, from, B, masks, classify, slices) : undefined;
         let l: number;
         if (pooled) {
           l = pooled.loss;

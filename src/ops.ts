@@ -7,7 +7,7 @@ import { typedArraySet } from './intrinsics.js';
 import { DESC, DESC_BYTES, LAYER_TYPE } from './wasm/abi.js';
 import type { PoolModel } from './pool/pool.js';
 import type { Exec } from './pool/protocol.js';
-import type { SliceJob } from './train/pass.js';
+import type { SliceJob } from './train/parallel.js';
 
 export { DESC, DESC_BYTES, LAYER_TYPE };
 

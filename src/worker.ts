@@ -6,7 +6,7 @@ import { Arena } from './wasm/memory.js';
 import { builtin } from './builtin.js';
 import { DESC, DESC_BYTES, ioBlock } from './wasm/abi.js';
 import type { FromWorker, ModelImage, ToWorker } from './pool/protocol.js';
-import { runJob } from './train/pass.js';
+import { runJob } from './train/parallel.js';
 import type { Ctx } from './ops.js';
 
 interface ForwardKernels {

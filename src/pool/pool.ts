@@ -6,7 +6,7 @@
 // is bit-identical to predict()'s.
 import { SimdnnError } from '../errors.js';
 import type { Exec, FromWorker, ModelImage, ToWorker } from './protocol.js';
-import type { SliceJob } from '../train/pass.js';
+import type { SliceJob } from '../train/parallel.js';
 import type { CompiledWasm } from '../wasm/loader.js';
 import { builtin } from '../builtin.js';
 

@@ -6,7 +6,7 @@
 /** One layer descriptor of model_forward_f32 (8 × 32-bit, see src/ops.ts DESC) and the blocks its
  *  pointers name, as bytes. The worker allocates the blocks and rewrites the two pointer fields. */
 import type { CompiledWasm } from '../wasm/loader.js';
-import type { SliceJob } from '../train/pass.js';
+import type { SliceJob } from '../train/parallel.js';
 
 export interface LayerImage {
   /** The descriptor's 32 bytes. */

@@ -25,7 +25,8 @@ import { region } from '../wasm/abi.js';
 import type { Ctx } from '../ops.js';
 import type { LossName, Optimizer } from './options.js';
 import * as pass from './pass.js';
-import type { ColumnJob, Head, MaskSource, PassBuffers, PassPlan, SliceBuffers, SliceJob, TrainLayer, UpdateJob, UpdatePart } from './pass.js';
+import type { Head, MaskSource, PassBuffers, PassPlan, TrainLayer } from './pass.js';
+import type { ColumnJob, SliceBuffers, SliceJob, UpdateJob, UpdatePart } from './parallel.js';
 
 export type { Head, MaskSource, TrainLayer } from './pass.js';
 

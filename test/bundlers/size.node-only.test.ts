@@ -31,8 +31,11 @@ const IMPORTER_MARKERS: Record<string, string> = {
   'src/io/safetensors.ts': 'header is not valid UTF-8',
 };
 const POOL_MARKERS: Record<string, string> = { 'src/pool/pool.ts': 'did not report ready' };
+/** fit's steps on the pool (src/train/parallel.ts; the worker script has them too, not in src/ alone). */
+const PARALLEL_MARKERS: Record<string, string> = { 'src/train/parallel.ts': 'this training step was abandoned' };
 const IMPORTERS = Object.values(IMPORTER_MARKERS);
 const POOL = Object.values(POOL_MARKERS);
+const PARALLEL = Object.values(PARALLEL_MARKERS);
 
 /**
  * The JavaScript an inference-only app loads up front, gzipped (esbuild --bundle --minify
@@ -47,22 +50,25 @@ const found = (text: string, markers: string[]) => markers.filter((m) => text.in
 const chunkOf = (b: AppBundle, module: string) => b.lazy.find((c) => c.inputs.includes(module));
 const gz = (text: string) => gzipSync(text).length;
 
-/** (a) and (b): nothing of the importers or the pool up front; each in a lazy chunk of its own. */
-function expectLazy(b: AppBundle, load: string, pool: string): void {
-  expect(found(b.text, [...IMPORTERS, ...POOL]), 'importer or pool code loaded up front').toEqual([]);
-  expect(b.modules.map(([m]) => m).filter((m) => /(^|\/)(io\/|pool\/pool|load\.js|pool\.js)/.test(m)), 'modules loaded up front').toEqual([]);
+/** (a) and (b): nothing of the importers, the pool or fit's pool steps up front; each in a lazy
+ *  chunk of its own. */
+function expectLazy(b: AppBundle, load: string, pool: string, parallel: string): void {
+  expect(found(b.text, [...IMPORTERS, ...POOL, ...PARALLEL]), 'importer or pool code loaded up front').toEqual([]);
+  expect(b.modules.map(([m]) => m).filter((m) => /(^|\/)(io\/|pool\/pool|train\/parallel|load\.js|pool\.js|parallel\.js)/.test(m)), 'modules loaded up front').toEqual([]);
   expect(found(chunkOf(b, load)?.text ?? '', IMPORTERS), `the importers' chunk (${load})`).toEqual(IMPORTERS);
   expect(found(chunkOf(b, pool)?.text ?? '', POOL), `the pool's chunk (${pool})`).toEqual(POOL);
+  expect(found(chunkOf(b, parallel)?.text ?? '', PARALLEL), `fit's pool steps' chunk (${parallel})`).toEqual(PARALLEL);
 }
 
 /** The same for another bundler's chunks (against dist/): the initial ones (the entry and what it
  *  imports statically) hold neither; dist/load.js and dist/pool.js are each in a lazy chunk. */
 function expectLazyChunks(bundler: string, chunks: Array<{ initial: boolean; modules: string[]; text: string }>): void {
   const up = chunks.filter((c) => c.initial).map((c) => c.text).join('\n');
-  expect(found(up, [...IMPORTERS, ...POOL]), `${bundler}: importer or pool code in the initial chunks`).toEqual([]);
+  expect(found(up, [...IMPORTERS, ...POOL, ...PARALLEL]), `${bundler}: importer or pool code in the initial chunks`).toEqual([]);
   const lazy = (name: string) => chunks.find((c) => !c.initial && c.modules.some((m) => m.endsWith(name)));
   expect(found(lazy('dist/load.js')?.text ?? '', IMPORTERS), `${bundler}: the importers' chunk`).toEqual(IMPORTERS);
   expect(found(lazy('dist/pool.js')?.text ?? '', POOL), `${bundler}: the pool's chunk`).toEqual(POOL);
+  expect(found(lazy('dist/parallel.js')?.text ?? '', PARALLEL), `${bundler}: fit's pool steps' chunk`).toEqual(PARALLEL);
   console.log(`the same app, ${bundler}: ${gz(up)} bytes gzipped up front; lazy: importers ${gz(lazy('dist/load.js')!.text)}, pool ${gz(lazy('dist/pool.js')!.text)} bytes gzipped`);
 }
 
@@ -81,14 +87,14 @@ describe('inference-only app: what loads up front', () => {
   it('the markers are each in their source file and in no other file of src/', async () => {
     const files = (await readdir(join(REPO, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts')).map((f) => `src/${f}`);
     const texts = new Map(await Promise.all(files.map(async (f) => [f, await readFile(join(REPO, f), 'utf8')] as const)));
-    for (const [file, marker] of Object.entries({ ...IMPORTER_MARKERS, ...POOL_MARKERS })) {
+    for (const [file, marker] of Object.entries({ ...IMPORTER_MARKERS, ...POOL_MARKERS, ...PARALLEL_MARKERS })) {
       expect(files.filter((f) => texts.get(f)!.includes(marker)), marker).toEqual([file]);
     }
   });
 
   it(`esbuild --splitting from src/: the importers and the pool are lazy chunks; at most ${BUDGET} bytes gzipped up front`, async () => {
     const b = await bundleApp(APP);
-    expectLazy(b, 'src/io/load.ts', 'src/pool/pool.ts');
+    expectLazy(b, 'src/io/load.ts', 'src/pool/pool.ts', 'src/train/parallel.ts');
     // Every importer module is in the importers' chunk (none in a shared chunk loaded up front).
     expect(Object.keys(IMPORTER_MARKERS).filter((m) => !chunkOf(b, 'src/io/load.ts')!.inputs.includes(m))).toEqual([]);
     const [load, pool] = [chunkOf(b, 'src/io/load.ts')!, chunkOf(b, 'src/pool/pool.ts')!];
@@ -97,13 +103,13 @@ describe('inference-only app: what loads up front', () => {
   });
 
   it('esbuild --splitting against the built package (dist/): the same', async () => {
-    expectLazy(await bundleApp(APP, { from: 'dist' }), 'dist/load.js', 'dist/pool.js');
+    expectLazy(await bundleApp(APP, { from: 'dist' }), 'dist/load.js', 'dist/pool.js', 'dist/parallel.js');
   });
 
   it('without --splitting esbuild inlines the importers and the pool (the README\'s caveat): the markers find them', async () => {
     const b = await bundleApp(APP, { splitting: false });
     expect(b.lazy).toEqual([]);
-    expect(found(b.text, [...IMPORTERS, ...POOL])).toEqual([...IMPORTERS, ...POOL]);
+    expect(found(b.text, [...IMPORTERS, ...POOL, ...PARALLEL])).toEqual([...IMPORTERS, ...POOL, ...PARALLEL]);
   });
 
   it('the app bundled for Node (simdnn → src/node.ts, --splitting) runs and prints the prediction', async () => {
@@ -111,7 +117,7 @@ describe('inference-only app: what loads up front', () => {
       // The Node entry reads new URL('../build/simdnn-simd.wasm', import.meta.url): beside app/.
       await symlink(join(REPO, 'build'), join(dir, 'build'));
       const b = await bundleApp(APP, { platform: 'node', outdir: join(dir, 'app') });
-      expectLazy(b, 'src/io/load.ts', 'src/pool/pool.ts');
+      expectLazy(b, 'src/io/load.ts', 'src/pool/pool.ts', 'src/train/parallel.ts');
       const { stdout } = await exec(process.execPath, [b.write()], { cwd: dir });
       expect(JSON.parse(stdout)).toEqual([0.5, 0]); // relu(1 − 2 + 1.5), relu(2 − 3 + 0.5)
     });
