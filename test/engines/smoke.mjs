@@ -84,6 +84,8 @@ export async function runSmoke(simdnn, options = {}, { poolThreads = 2 } = {}) {
   // split (24 rows of 64 → 4099 → 9: 6.5M multiply-adds), equals predict bit for bit in this engine
   // (and Node's, as an output); `threads` says how it ran here (shared memory, copies, or one
   // thread where no worker can start).
+  const progress = globalThis.__simdnnProgress ?? (() => {});
+  progress(`${options.simd}: pool runtime`);
   const pooled = await simdnn.createRuntime({ ...options, threads: poolThreads });
   const wide = pooled.sequential({
     format: 'simdnn', version: 1,
@@ -94,7 +96,9 @@ export async function runSmoke(simdnn, options = {}, { poolThreads = 2 } = {}) {
   });
   const xw = Float32Array.from({ length: 24 * 64 }, (_, i) => Math.cos(i * 0.3));
   const direct = bits(wide.predict(xw, 24));
+  progress(`${options.simd}: predictAsync (starts the workers)`);
   outputs['64-4099-9 model, predictAsync on 2 threads, batch 24'] = bits(await wide.predictAsync(xw, 24));
+  progress(`${options.simd}: predictAsync done`);
   const f = pooled.features;
   const threads = {
     threadsAsked: poolThreads, threads: f.threads, sharedMemory: f.sharedMemory, unavailable: f.threadsUnavailable ?? null,
@@ -102,6 +106,7 @@ export async function runSmoke(simdnn, options = {}, { poolThreads = 2 } = {}) {
   };
   wide.dispose();
   await pooled.close();
+  progress(`${options.simd}: pool closed`);
   pooled.dispose();
   return { binary: nn.features.binary, features: { ...nn.features }, outputs, errors, threads };
 }
