@@ -5,7 +5,9 @@
 // (src/pool/pool.ts), reached only through the runtime's dynamic import()s, become lazy chunks.
 // Prints the gzipped JavaScript loaded before the app runs (the entry chunk and the chunks it imports
 // statically), the lazy chunks, the biggest modules loaded up front, and the same app without
-// --splitting (esbuild then inlines the dynamic imports). Needs `npm ci`, no build.
+// --splitting (esbuild then inlines the dynamic imports), and what the importers' hooks in the core
+// (nn.load, loadOnnx, loadTfjs, readSafetensors: the `// @importers {…}` regions of src/) add up
+// front. Needs `npm ci`, no build.
 //   node scripts/size.mjs               simdnn (src/index.ts, platform browser); also `npm run size`
 //   node scripts/size.mjs --node        also simdnn/node (src/node.ts, platform node)
 //   node scripts/size.mjs --dist        against the built package (dist/*.js; after `npm run build`)
@@ -14,7 +16,7 @@
 // test/bundlers/size.node-only.test.ts asserts on the same measurement.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,12 +33,28 @@ export const y = model.predict([1, 2, 3]);
 console.log(JSON.stringify(Array.from(y)));
 `;
 
+/** The lines between `// @importers {` and `// @importers }` of src/*.ts left out: what the core
+ *  would be without the importers' hooks (nn.load, loadOnnx, loadTfjs, readSafetensors). */
+export const IMPORTER_MARK = /^[ \t]*\/\/ @importers \{[^\n]*\n[\s\S]*?^[ \t]*\/\/ @importers \}[^\n]*\n/gm;
+function withoutMarked(srcDir) {
+  return {
+    name: 'without-importers',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, async (a) => {
+        if (!a.path.startsWith(srcDir)) return undefined;
+        const text = readFileSync(a.path, 'utf8');
+        return { contents: text.replace(IMPORTER_MARK, ''), loader: 'ts' };
+      });
+    },
+  };
+}
+
 /**
  * Bundle `source` with esbuild and the package's settings. `simdnn` resolves as package.json's
  * exports do: to the Node entry for platform 'node' (and for `simdnn/node`), else the browser entry;
  * from `root`/src (default) or the built `root`/dist.
  */
-export async function bundleApp(source = APP, { root = REPO, from = 'src', platform = 'browser', splitting = true, outdir = join(tmpdir(), 'simdnn-size') } = {}) {
+export async function bundleApp(source = APP, { root = REPO, from = 'src', platform = 'browser', splitting = true, outdir = join(tmpdir(), 'simdnn-size'), withoutImporters = false } = {}) {
   const entry = (spec) => {
     const name = platform === 'node' || spec === 'simdnn/node' ? 'node' : 'index';
     return join(root, from === 'dist' ? `dist/${name}.js` : `src/${name}.ts`);
@@ -45,7 +63,10 @@ export async function bundleApp(source = APP, { root = REPO, from = 'src', platf
     // From dist/, the app's own bundler settings: dist/*.js keep their names already.
     ...lib, ...(from === 'dist' ? { keepNames: false } : {}), stdin: { contents: source, resolveDir: root, sourcefile: 'app.js' }, splitting, outdir, platform,
     metafile: true, write: false, absWorkingDir: root, logLevel: 'silent',
-    plugins: [{ name: 'simdnn', setup(b) { b.onResolve({ filter: /^simdnn(\/node)?$/ }, (a) => ({ path: entry(a.path) })); } }],
+    plugins: [
+      { name: 'simdnn', setup(b) { b.onResolve({ filter: /^simdnn(\/node)?$/ }, (a) => ({ path: entry(a.path) })); } },
+      ...(withoutImporters ? [withoutMarked(join(root, 'src'))] : []),
+    ],
   });
   const outputs = result.metafile.outputs;
   const text = new Map(result.outputFiles.map((f) => [relative(root, f.path), f.text]));
@@ -121,6 +142,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       report(`${name} (${file}, platform ${platform}), esbuild --bundle --minify --splitting:`, await bundleApp(APP, { from, platform }), all);
       const one = await bundleApp(APP, { from, platform, splitting: false });
       console.log(`  without --splitting: ${kB(one.gzip)} gzipped (${one.gzip} bytes) up front, ${kB(one.bytes)} minified, ${one.lazy.length} lazy chunks`);
+      if (from === 'src') {
+        const full = await bundleApp(APP, { from, platform });
+        const bare = await bundleApp(APP, { from, platform, withoutImporters: true });
+        console.log(`  the importers' hooks (the \`// @importers\` regions of src/): ${full.gzip - bare.gzip} bytes gzipped up front (${bare.gzip} without them)`);
+      }
     }
   }
 }

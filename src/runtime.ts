@@ -97,8 +97,10 @@ export class Runtime implements Disposable {
   #unavailable: string | undefined;
   readonly #ctx: ops.Ctx;
   readonly #registry: Registry;
+  // @importers { (what the importers add to the core, between these marks: scripts/size.mjs --without-importers)
   /** Node: reading files for nn.load(path). */
   readonly #files: { readFile(location: URL): Promise<Uint8Array>; fileUrl(path: string): URL } | undefined;
+  // @importers }
   #staging = { ptr: 0, floats: 0 };
 
   /** @internal use init() */
@@ -106,8 +108,10 @@ export class Runtime implements Disposable {
     kernels: Kernels, memory: WasmMemory, binary: Binary, relaxedSimd: boolean, maximumBytes: number,
     threading: Threading, result: (n: number) => Float32Array = ops.zeroedResult, platform?: Platform,
   ) {
+    // @importers {
     this.#files = platform?.readFile && platform.fileUrl
       ? { readFile: platform.readFile.bind(platform), fileUrl: platform.fileUrl.bind(platform) } : undefined;
+    // @importers }
     const arena = new Arena(memory, kernels.heap_base(), maximumBytes);
     const guard: ops.Guard = { busy: false, closed: false };
     this.#ctx = { k: kernels, arena, result, guard };
@@ -374,6 +378,7 @@ export class Runtime implements Disposable {
     }
   }
 
+  // @importers {
   /**
    * An importing call: DISPOSED or REENTRANT_CALL at once (as a rejection); `bytes` copied now (the
    * caller may reuse them when this returns); the importers loaded (a dynamic import, once); then
@@ -423,6 +428,7 @@ export class Runtime implements Disposable {
   readSafetensors(bytes: ArrayBuffer | Uint8Array, options?: ReadSafetensorsOptions): Promise<SafetensorsFile> {
     return this.#import('readSafetensors', bytes, (io, b) => io.readFile(b, options), false);
   }
+  // @importers }
 
   /** One dense layer as a model: `nn.dense({ inputs: 3, units: 2, weights, bias, activation: 'relu' })`. */
   dense<const L extends LayerSpecInput>(spec: CheckedLayer<L>): Sequential {
@@ -475,6 +481,7 @@ function bindMethods(nn: Runtime): void {
   }
 }
 
+// @importers {
 /** The importers, loaded on first use (their own chunk of the bundle). */
 let io: Promise<typeof import('./io/load.js')> | undefined;
 function importers(): Promise<typeof import('./io/load.js')> {
@@ -484,6 +491,7 @@ function importers(): Promise<typeof import('./io/load.js')> {
   });
   return io;
 }
+// @importers }
 
 /** The canonical activation names accepted by `activate` and model specs. */
 export type { ActivationName };

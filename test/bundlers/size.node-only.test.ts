@@ -102,6 +102,17 @@ describe('inference-only app: what loads up front', () => {
     expect(b.gzip).toBeLessThanOrEqual(BUDGET);
   });
 
+  it('the importers\' hooks in the core (nn.load, loadOnnx, loadTfjs, readSafetensors: the `// @importers` regions of src/) add at most 1 KiB gzipped up front', async () => {
+    const full = await bundleApp(APP);
+    const bare = await bundleApp(APP, { withoutImporters: true });
+    // The regions were found and cut (the hooks' names are gone), and the app still bundles.
+    expect(full.text).toContain('readSafetensors');
+    expect(bare.text).not.toContain('readSafetensors');
+    console.log(`the importers' hooks: ${full.gzip - bare.gzip} bytes gzipped up front (${bare.gzip} without them, ${full.gzip} with)`);
+    expect(full.gzip - bare.gzip).toBeGreaterThan(0);
+    expect(full.gzip - bare.gzip).toBeLessThanOrEqual(1024);
+  });
+
   it('esbuild --splitting against the built package (dist/): the same', async () => {
     expectLazy(await bundleApp(APP, { from: 'dist' }), 'dist/load.js', 'dist/pool.js', 'dist/parallel.js');
   });
