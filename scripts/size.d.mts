@@ -16,5 +16,7 @@ export interface BundleOptions {
   platform?: 'browser' | 'node';
   splitting?: boolean;
   outdir?: string;
+  /** Leave out the `// @importers {…}` regions of src/ (what the importers' hooks add up front). */
+  withoutImporters?: boolean;
 }
 export function bundleApp(source?: string, options?: BundleOptions): Promise<AppBundle>;

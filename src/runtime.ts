@@ -4,7 +4,7 @@ import {
   ACTIVATION_KINDS, resolveActivation, type ActivationName, type ActivationParams, type CheckedActivation, type ParamsOf,
 } from './activations.js';
 import { Arena, type WasmMemory } from './wasm/memory.js';
-import { detectFeatures, load, type Binary, type CompiledWasm, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
+import { compileShared, detectFeatures, load, shareMemory, type Binary, type CompiledWasm, type Platform, type WasmSource, type Kernels } from './wasm/loader.js';
 import { Registry, disposeSymbol, reentrant } from './resource.js';
 import {
   Sequential, allocResult, type CheckedLayer, type CheckedSpec, type LayerSpecInput, type ModelSpecInput, type SequentialOptions,
@@ -89,7 +89,7 @@ const disposeHooks = new WeakMap<Runtime, () => void>();
 export class Runtime implements Disposable {
   readonly #base: { binary: Binary; relaxedSimd: boolean };
   #threading: Threading;
-  readonly #sharedMemory: boolean;
+  #sharedMemory: boolean;
   #pool: Promise<Pool> | undefined;
   /** The pool once #pool has resolved (and until close). */
   #ready: Pool | undefined;
@@ -118,11 +118,12 @@ export class Runtime implements Disposable {
     this.#registry = new Registry(arena, guard);
     this.#base = { binary, relaxedSimd };
     this.#threading = threading;
-    this.#sharedMemory = threading.memory !== undefined;
-    if (threading.threads > 1 && threading.module) {
+    this.#sharedMemory = threading.memory !== undefined || threading.sharedBytes !== undefined;
+    if ((threading.auto || threading.threads > 1) && threading.module) {
+      const self = this;
       this.#ctx.parallel = {
         threads: () => (this.#unavailable === undefined ? threading.threads : 1),
-        shared: threading.memory !== undefined,
+        get shared() { return self.#sharedMemory; },
         run: (model, parts, rows) => this.#usePool((pool) => pool.run(model, parts, rows)),
         exec: (jobs) => this.#usePool((pool) => pool.exec(jobs)),
         train: (slices, onFail) => this.#usePool((pool) => pool.train(slices, onFail)),
@@ -137,7 +138,7 @@ export class Runtime implements Disposable {
     const { binary, relaxedSimd } = this.#base;
     const threads = this.#unavailable === undefined ? this.#threading.threads : 1;
     return Object.freeze({
-      binary, simd: true as const, relaxedSimd, threads, sharedMemory: this.#sharedMemory,
+      binary, simd: true as const, relaxedSimd, threads, sharedMemory: this.#sharedMemory && threads > 1,
       ...(this.#unavailable === undefined ? {} : { threadsUnavailable: this.#unavailable }),
     });
   }
@@ -163,19 +164,57 @@ export class Runtime implements Disposable {
 
   #getPool(): Promise<Pool> {
     if (this.#pool) return this.#pool;
-    const t = this.#threading;
-    const pool: Promise<Pool> = import('./pool/pool.js').then(
-      (m) => {
+    const pool: Promise<Pool> = Promise.all([import('./pool/pool.js'), this.#share()]).then(
+      ([m]) => {
+        const t = this.#threading;
+        if (this.#ctx.guard.closed) throw new SimdnnError('DISPOSED', 'this runtime was disposed (nn.dispose())');
         const made = new m.Pool(t.threads, t.module!, t.maxPages, t.source ?? t.locate(), t.memory);
         if (this.#pool === pool) this.#ready = made; // not when close() came first
         return made;
       },
       (err: unknown) => {
         if (this.#pool === pool) this.#pool = undefined;
+        if (err instanceof SimdnnError) throw err;
         throw new SimdnnError('WORKER_FAILED', `the worker pool's module could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       },
     );
     return (this.#pool = pool);
+  }
+
+  /**
+   * Shared mode, when the pool first starts: move this runtime into shared memory. The binary's
+   * shared-memory variant is compiled, then, in one synchronous step, a shared memory of the same
+   * maximum receives a copy of every byte (every pointer stays valid) and the kernels and the arena
+   * switch to it. Until then the runtime runs on ordinary memory: init() costs what one thread's
+   * does. An engine that refuses a shared memory leaves the runtime on one thread, saying why.
+   */
+  async #share(): Promise<void> {
+    const t = this.#threading;
+    if (!t.sharedBytes || t.memory) return;
+    let module: WebAssembly.Module;
+    try {
+      module = await compileShared(t.sharedBytes, t.platform!);
+    } catch (err) {
+      this.#unshared(err);
+      return;
+    }
+    if (this.#ctx.guard.closed || this.#threading.memory) return;
+    let moved: ReturnType<typeof shareMemory>;
+    try {
+      moved = shareMemory(module, this.#ctx.arena.memory, t.maxPages);
+    } catch (err) {
+      this.#unshared(err);
+      return;
+    }
+    this.#ctx.k = moved.kernels;
+    this.#ctx.arena.adopt(moved.memory);
+    this.#threading = { ...this.#threading, module, memory: moved.memory, sharedBytes: undefined };
+  }
+
+  #unshared(err: unknown): void {
+    this.#unavailable = `shared WebAssembly memory could not be made: ${err instanceof Error ? err.message : String(err)}`;
+    this.#threading = { ...this.#threading, sharedBytes: undefined };
+    throw new SimdnnError('WORKER_FAILED', `the worker pool could not start: ${this.#unavailable}`, { cause: err });
   }
 
   /**
@@ -222,7 +261,7 @@ export class Runtime implements Disposable {
     void this.close();
     this.#ctx.parallel = undefined;
     // The module and (shared) memory go with everything else: a disposed runtime holds neither.
-    this.#threading = { ...this.#threading, module: undefined, memory: undefined };
+    this.#threading = { ...this.#threading, module: undefined, memory: undefined, sharedBytes: undefined };
     this.#registry.close();
     this.#staging = { ptr: 0, floats: 0 };
     // Drop every reference to the instance and its memory: models keep this context alive.
@@ -476,7 +515,8 @@ export class Runtime implements Disposable {
 function bindMethods(nn: Runtime): void {
   const self = nn as unknown as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(Runtime.prototype)) {
-    const method = self[name];
+    // Methods only: reading a getter here (features) would run it at start-up.
+    const method = Object.getOwnPropertyDescriptor(Runtime.prototype, name)?.value as unknown;
     if (name !== 'constructor' && typeof method === 'function') self[name] = method.bind(nn);
   }
 }
@@ -500,14 +540,23 @@ const OPTION_KEYS = ['simd', 'wasm', 'maximumMemory', 'threads', 'worker'];
 
 /** How a runtime uses threads (from init's `threads` and `worker`). */
 interface Threading {
+  /** The thread count ('auto': the platform's cores, capped; asked for on first use, as loading
+   *  Node's os module costs about 0.5 ms of start-up). */
   readonly threads: number;
   readonly module: CompiledWasm | undefined;
   /** init's `worker`, or undefined: the script beside the library (`locate`). */
   readonly source: WorkerSource | undefined;
   readonly locate: () => URL;
   readonly maxPages: number;
-  /** The runtime's memory when it is shared with the workers (shared mode), else undefined. */
+  /** threads: 'auto' (the count is not known before first use). */
+  readonly auto?: boolean;
+  /** The runtime's memory once it is shared with the workers (shared mode, from the pool's start),
+   *  else undefined. */
   readonly memory: object | undefined;
+  /** Shared mode before the pool starts: the shared-memory variant of the binary, which the runtime
+   *  moves to (with a copy of its memory) when the pool starts, so init() stays as fast as one thread's. */
+  readonly sharedBytes?: Uint8Array<ArrayBuffer> | undefined;
+  readonly platform?: Platform;
 }
 
 /** init({ threads: 'auto' }) takes at most this many. */
@@ -610,18 +659,22 @@ async function createChecked(platform: Platform, options: CheckedOptions): Promi
     }
   }
   const pages = Math.floor(maxBytes / PAGE);
-  const threads = options.threads === 'auto' ? Math.min(platform.cores(), AUTO_THREADS) : options.threads;
+  const auto = options.threads === 'auto';
+  let cores: number | undefined;
+  const count = () => (cores ??= Math.min(platform.cores(), AUTO_THREADS));
   // Shared memory for the pool where the engine allows it: Node, and browsers when the page is
   // cross-origin isolated (COOP/COEP). Elsewhere the workers hold copies.
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
-  const canShare = threads > 1 && typeof SharedArrayBuffer === 'function' && isolated !== false;
+  const canShare = (auto || (options.threads as number) > 1) && typeof SharedArrayBuffer === 'function' && isolated !== false;
   const loaded = await load(platform, binary, source, pages, canShare);
   const result = platform.resultArray?.bind(platform);
   const threading: Threading = {
+    get threads() { return auto ? count() : (options.threads as number); },
+    auto,
     // Where the worker script is, worked out when the pool starts: in workerd, for one, the module
     // has no absolute URL to resolve it against, and it never starts workers anyway.
-    threads, module: loaded.module, maxPages: pages, source: options.worker, locate: () => platform.workerLocation(),
-    memory: loaded.shared ? loaded.memory : undefined,
+    module: loaded.module, maxPages: pages, source: options.worker, locate: () => platform.workerLocation(),
+    memory: undefined, sharedBytes: loaded.sharedBytes, platform,
   };
   return new Runtime(loaded.kernels, loaded.memory, binary, features.relaxedSimd, pages * PAGE, threading, result, platform);
 }

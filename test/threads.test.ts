@@ -67,6 +67,44 @@ it('shares memory where the page is cross-origin isolated (the browser-isolated 
   else expect(MODES).toEqual(['copies']);
 });
 
+it.runIf(CAN_SHARE)('shared mode moves into shared memory when the pool starts: models made, trained and freed before give the same bits after, and go on training and allocating', async () => {
+  const nn = await threaded(2, 'shared');
+  // Before the pool: models, one trained two steps, one disposed (a free block in the middle).
+  const a = model(nn);
+  const gone = model(nn);
+  const spec = { inputs: 64, layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 4, activation: 'softmax' }] } as const;
+  const t = nn.sequential(spec, { seed: 3 });
+  const tx = Float32Array.from({ length: 16 * 64 }, (_, i) => Math.cos(i * 0.1));
+  const ty = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+  const step = { loss: 'crossEntropy', optimizer: 'adam' } as const;
+  t.trainStep(tx, ty, 16, step);
+  gone.dispose();
+  const xs = rows(300, 5);
+  const before = a.predict(xs, 300);
+  const trained = t.predict(tx, 16);
+  // The first call that uses the pool starts it (and the move); its result is predict's.
+  expect(differences(await a.predictAsync(xs, 300), before)).toEqual([]);
+  expect(differences(a.predict(xs, 300), before)).toEqual([]);
+  expect(differences(t.predict(tx, 16), trained)).toEqual([]);
+  // Training goes on from the optimizer state it had: the weights of a runtime that never moved.
+  t.trainStep(tx, ty, 16, step);
+  const one = await createRuntime({ threads: 1 });
+  runtimes.push(one);
+  const u = one.sequential(spec, { seed: 3 });
+  u.trainStep(tx, ty, 16, step);
+  u.trainStep(tx, ty, 16, step);
+  expect(t.getWeights()).toEqual(u.getWeights());
+  // Allocation goes on in the new memory: the free block, then growth (an 8 MiB layer).
+  const c = model(nn);
+  expect(differences(await c.predictAsync(xs, 300), c.predict(xs, 300))).toEqual([]);
+  const big = nn.sequential({ layers: [{ type: 'dense', inputs: 512, units: 4096, activation: 'relu' }] }, { seed: 1 });
+  const bigOne = one.sequential({ layers: [{ type: 'dense', inputs: 512, units: 4096, activation: 'relu' }] }, { seed: 1 });
+  const x512 = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i));
+  expect(differences(big.predict(x512), bigOne.predict(x512))).toEqual([]);
+  for (const m of [a, c, t, big]) m.dispose();
+  expect(nn.memory().bytes).toBe(0);
+});
+
 describe.each(MODES)('predictAsync, %s', (mode) => {
   for (const threads of [1, 2, 3]) {
     it(`is bit-identical to predict with ${threads} thread(s) on batches 1, 2, 3, 7, 255, 1025`, async () => {

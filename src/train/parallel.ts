@@ -274,7 +274,9 @@ export interface StepHost {
  */
 export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Array, from: number, B: number, masks: MaskSource | undefined, classify: boolean, slices: number): Promise<{ loss: number; correct: number } | undefined> {
   const par = host.ctx.parallel!;
-  const memory = host.ctx.arena.memory;
+  // The memory is read where it is used: the runtime moves into a shared memory when the pool
+  // starts (the first such step), between this thread's first part and the barrier after it.
+  const memory = () => host.ctx.arena.memory;
   const t = run.t!;
   const head = run.head!;
   const tr = host.trainer;
@@ -348,14 +350,14 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
       }
     }
   } catch (err) {
-    if (barrier) abandon(memory, barrier);
-    abandon(memory, meet);
+    if (barrier) abandon(memory(), barrier);
+    abandon(memory(), meet);
     await work.catch(() => {}); // the workers' jobs settle before the blocks can change
     host.failed();
     throw err;
   }
   try {
-    if (!updated || !watchSignals(memory, sent.map((j) => j.signal), WATCH_MS)) await work;
+    if (!updated || !watchSignals(memory(), sent.map((j) => j.signal), WATCH_MS)) await work;
   } catch (err) {
     // Every job has settled: this step's partial gradients must not reach the next one.
     if (host.disposed) throw err;
@@ -369,7 +371,7 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
   }
   host.enter();
   try {
-    const losses = leftAt(memory, meet);
+    const losses = leftAt(memory(), meet);
     losses[0] = own;
     const loss = tr.meanLoss(jobs, losses);
     if (clip) tr.update(run.optimizer, run.clipNorm);
@@ -388,18 +390,18 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
  * stop waiting). Resolves with whether every thread arrived.
  */
 async function meetAt(host: StepHost, b: Barrier, failed: () => boolean): Promise<boolean> {
-  const memory = host.ctx.arena.memory;
-  arrive(memory, b);
+  const memory = () => host.ctx.arena.memory; // see parallelStep
+  arrive(memory(), b);
   const start = performance.now();
   for (let spins = 0; ; spins++) {
-    if (arrived(memory, b)) return true;
+    if (arrived(memory(), b)) return true;
     if ((spins & 63) === 63 && performance.now() - start > WATCH_MS) break;
   }
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (arrived(memory, b)) return true;
+    if (arrived(memory(), b)) return true;
     if (failed()) {
-      abandon(memory, b);
+      abandon(memory(), b);
       return false;
     }
   }

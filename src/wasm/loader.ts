@@ -129,14 +129,8 @@ function toBytes(source: ArrayBuffer | ArrayBufferView): Uint8Array {
 }
 
 /** Turn any WasmSource into a compiled module, with errors that name the source and the fix. */
-/** Rewrites the bytes before they are compiled (the shared-memory variant); undefined keeps them.
- *  `applied` says whether it did. */
-interface Transform {
-  (bytes: Uint8Array): Uint8Array<ArrayBuffer> | undefined;
-  applied?: boolean;
-  /** The bytes before the rewrite (a copy), to fall back to. */
-  original?: Uint8Array<ArrayBuffer>;
-}
+/** Sees the bytes before they are compiled (to make the shared-memory variant from them). */
+type Transform = (bytes: Uint8Array) => void;
 
 async function compile(source: WasmSource, platform: Platform, where: string, transform?: Transform): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
@@ -159,9 +153,8 @@ async function compile(source: WasmSource, platform: Platform, where: string, tr
     const bytes = toBytes(source);
     checkMagic(bytes, where);
     try {
-      const variant = transform?.(bytes);
-      if (variant && transform) { transform.applied = true; transform.original = bytes.slice(); }
-      const b = (variant ?? bytes) as Uint8Array<ArrayBuffer>;
+      transform?.(bytes);
+      const b = bytes as Uint8Array<ArrayBuffer>;
       return platform.compileSync ? new WebAssembly.Module(b) : await WebAssembly.compile(b);
     } catch (cause) {
       const message = (cause as Error).message;
@@ -204,11 +197,12 @@ async function compile(source: WasmSource, platform: Platform, where: string, tr
 export interface Loaded {
   /** The compiled module (the worker pool instantiates it again in each worker). */
   module: CompiledWasm;
-  /** Whether the memory is a shared WebAssembly.Memory (the module is the shared variant). */
-  shared: boolean;
   kernels: Kernels;
   memory: WasmMemory;
   binary: Binary;
+  /** The binary's shared-memory variant (bytes, not compiled yet), when it was asked for and the
+   *  binary came as bytes: the runtime moves to it when its worker pool starts (shareMemory). */
+  sharedBytes?: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -220,13 +214,14 @@ export async function load(
   binary: Binary,
   source: WasmSource | undefined,
   maximumPages: number,
-  /** Try the shared-memory variant (for a pool of workers on one memory). Only from bytes: a
+  /** Also make the shared-memory variant (for a pool of workers on one memory). Only from bytes: a
    *  compiled module given to init() cannot be rewritten, and stays non-shared. */
   wantShared = false,
 ): Promise<Loaded> {
   const where = source === undefined ? `simdnn's ${binary} binary` : 'the wasm passed to init()';
   let module: WebAssembly.Module;
-  const transform: Transform | undefined = wantShared ? (bytes) => sharedVariant(bytes) : undefined;
+  let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
+  const transform: Transform | undefined = wantShared ? (bytes) => { sharedBytes = sharedVariant(bytes); } : undefined;
   try {
     module = await compile(source ?? platform.defaultLocation(binary), platform, where, transform);
   } catch (cause) {
@@ -239,25 +234,10 @@ export async function load(
       { cause },
     );
   }
-  let shared = transform?.applied === true;
-  let memory: WebAssembly.Memory | undefined;
-  let instance: WebAssembly.Instance | undefined;
-  if (shared) {
-    // An engine without shared WebAssembly memory (or without room to reserve its maximum): the
-    // ordinary binary and memory instead, and the pool holds copies.
-    try {
-      memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages, shared: true });
-      instance = new WebAssembly.Instance(module, { env: { memory } });
-    } catch {
-      shared = false;
-      memory = undefined;
-      instance = undefined;
-      const original = transform!.original!;
-      module = platform.compileSync ? new WebAssembly.Module(original) : await WebAssembly.compile(original);
-    }
-  }
+  let memory: WebAssembly.Memory;
+  let instance: WebAssembly.Instance;
   try {
-    memory ??= new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
+    memory = new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
   } catch (cause) {
     throw new SimdnnError(
       'OUT_OF_MEMORY',
@@ -270,7 +250,7 @@ export async function load(
     // The kernels take and return plain numbers (pointers into `memory`) and import nothing else,
     // so no glue is needed: a bare synchronous instantiation of the compiled module. (The
     // AssemblyScript loader's demangling added about 1.1 ms to start-up and 6 KB to the bundle.)
-    instance ??= new WebAssembly.Instance(module, { env: { memory } });
+    instance = new WebAssembly.Instance(module, { env: { memory } });
   } catch (cause) {
     throw new SimdnnError(
       'WASM_LOAD_FAILED',
@@ -278,6 +258,10 @@ export async function load(
       { cause },
     );
   }
+  return { module, kernels: checkExports(instance, where), memory, binary, ...(sharedBytes ? { sharedBytes } : {}) };
+}
+
+function checkExports(instance: WebAssembly.Instance, where: string): Kernels {
   const exports = instance.exports as Record<string, unknown>;
   for (const name of KERNEL_NAMES) {
     if (typeof exports[name] !== 'function') {
@@ -287,5 +271,24 @@ export async function load(
       );
     }
   }
-  return { module, shared, kernels: exports as unknown as Kernels, memory, binary };
+  return exports as unknown as Kernels;
+}
+
+/** Compile the shared-memory variant (Loaded.sharedBytes), for shareMemory. */
+export async function compileShared(bytes: Uint8Array<ArrayBuffer>, platform: Platform): Promise<WebAssembly.Module> {
+  return platform.compileSync ? new WebAssembly.Module(bytes) : WebAssembly.compile(bytes);
+}
+
+/**
+ * The runtime's memory moved into a shared WebAssembly.Memory (for the worker pool): one of the same
+ * maximum, holding a copy of every byte of `memory` (so every pointer stays valid), and the shared
+ * variant instantiated on it. Synchronous: nothing may write to `memory` between the copy and the
+ * switch. Throws where the engine refuses a shared memory (or room to reserve its maximum).
+ */
+export function shareMemory(module: WebAssembly.Module, memory: WasmMemory, maximumPages: number): { memory: WebAssembly.Memory; kernels: Kernels } {
+  const bytes = memory.buffer.byteLength;
+  const shared = new WebAssembly.Memory({ initial: bytes / 65536, maximum: maximumPages, shared: true });
+  new Uint8Array(shared.buffer).set(new Uint8Array(memory.buffer));
+  const instance = new WebAssembly.Instance(module, { env: { memory: shared } });
+  return { memory: shared, kernels: checkExports(instance, "simdnn's shared-memory binary") };
 }

@@ -31,12 +31,19 @@ export class Arena {
   private liveBytes = 0;
 
   constructor(
-    readonly memory: WasmMemory,
+    public memory: WasmMemory,
     readonly base: number,
     /** Upper bound in bytes (the memory's declared maximum). */
     readonly maxBytes: number,
   ) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  /** Continue in `memory`, a copy of this one's bytes (the runtime's move to shared memory when its
+   *  worker pool starts): every block stays where it is. */
+  adopt(memory: WasmMemory): void {
+    this.memory = memory;
     this.view = new Float32Array(memory.buffer);
   }
 
