@@ -191,7 +191,7 @@ export class Runtime implements Disposable {
   async #share(): Promise<void> {
     const t = this.#threading;
     if (!t.sharedBytes || t.memory) return;
-    let module: WebAssembly.Module;
+    let module: CompiledWasm;
     try {
       module = await compileShared(t.sharedBytes, t.platform!);
     } catch (err) {

@@ -275,8 +275,8 @@ function checkExports(instance: WebAssembly.Instance, where: string): Kernels {
 }
 
 /** Compile the shared-memory variant (Loaded.sharedBytes), for shareMemory. */
-export async function compileShared(bytes: Uint8Array<ArrayBuffer>, platform: Platform): Promise<WebAssembly.Module> {
-  return platform.compileSync ? new WebAssembly.Module(bytes) : WebAssembly.compile(bytes);
+export async function compileShared(bytes: Uint8Array<ArrayBuffer>, platform: Platform): Promise<CompiledWasm> {
+  return (platform.compileSync ? new WebAssembly.Module(bytes) : await WebAssembly.compile(bytes)) as CompiledWasm;
 }
 
 /**
@@ -285,10 +285,10 @@ export async function compileShared(bytes: Uint8Array<ArrayBuffer>, platform: Pl
  * variant instantiated on it. Synchronous: nothing may write to `memory` between the copy and the
  * switch. Throws where the engine refuses a shared memory (or room to reserve its maximum).
  */
-export function shareMemory(module: WebAssembly.Module, memory: WasmMemory, maximumPages: number): { memory: WebAssembly.Memory; kernels: Kernels } {
+export function shareMemory(module: CompiledWasm, memory: WasmMemory, maximumPages: number): { memory: WasmMemory; kernels: Kernels } {
   const bytes = memory.buffer.byteLength;
   const shared = new WebAssembly.Memory({ initial: bytes / 65536, maximum: maximumPages, shared: true });
   new Uint8Array(shared.buffer).set(new Uint8Array(memory.buffer));
-  const instance = new WebAssembly.Instance(module, { env: { memory: shared } });
+  const instance = new WebAssembly.Instance(module as WebAssembly.Module, { env: { memory: shared } });
   return { memory: shared, kernels: checkExports(instance, "simdnn's shared-memory binary") };
 }
