@@ -89,7 +89,7 @@ const disposeHooks = new WeakMap<Runtime, () => void>();
 export class Runtime implements Disposable {
   readonly #base: { binary: Binary; relaxedSimd: boolean };
   #threading: Threading;
-  #sharedMemory: boolean;
+  readonly #sharedMemory: boolean;
   #pool: Promise<Pool> | undefined;
   /** The pool once #pool has resolved (and until close). */
   #ready: Pool | undefined;
