@@ -1528,7 +1528,7 @@ export class Sequential extends Resource {
     }
   }
 
-  /** Barrier and signal-cell sequence numbers of this model's parallel steps (never 0). */
+  /** Barrier sequence numbers of this model's parallel steps (never 0). */
   #seq = 0;
 
   /** What a step on the pool (src/train/parallel.ts, loaded with it) needs of this model. */

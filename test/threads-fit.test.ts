@@ -139,6 +139,30 @@ describe.each(MODES)('fit with threads, %s', (mode) => {
     other.dispose();
   });
 
+  it('a step writes only inside its own blocks: a model allocated right after them keeps its weights (3 threads; first layer not dense, and dense)', async () => {
+    for (const first of ['activation', 'dense'] as const) {
+      const nn = await threaded(3, mode);
+      const layers = [
+        ...(first === 'activation' ? [{ type: 'activation', activation: 'tanh' } as const] : []),
+        { type: 'dense', units: 256, activation: 'relu' } as const,
+        { type: 'dense', units: OUTPUTS, activation: 'softmax' } as const,
+      ];
+      const m = nn.sequential({ inputs: INPUTS, layers }, { seed: 4 });
+      const options = { epochs: 1, batchSize: 128, loss: 'crossEntropy', shuffle: false } as const;
+      await m.fit(X, LABELS, options); // the step's blocks are made (and kept for the next fit)
+      // Allocated after them, with nothing free before: it sits right behind the step's blocks.
+      const neighbour = nn.sequential({ inputs: 8, layers: [{ type: 'dense', units: 5, activation: 'tanh' }] }, { seed: 3 });
+      const probe = Float32Array.from({ length: 8 * 4 }, (_, i) => i / 7);
+      const before = neighbour.predict(probe, 4);
+      const weights = neighbour.getWeights();
+      await m.fit(X, LABELS, options);
+      expect(neighbour.getWeights(), `first layer ${first}`).toEqual(weights);
+      expect(neighbour.predict(probe, 4), `first layer ${first}`).toEqual(before);
+      m.dispose();
+      neighbour.dispose();
+    }
+  });
+
   it('while fit runs on the pool: trainStep, setWeights and another fit are refused; predict and predictAsync run', async () => {
     const nn = await threaded(2, mode);
     const m = net(nn, 0);

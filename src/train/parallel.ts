@@ -10,9 +10,8 @@ import { countCorrect } from './data.js';
 import { LINEAR, forward, lossInput, optimize, toPreActivation, type Head, type MaskSource, type PassPlan, type RowBuffers } from './pass.js';
 import type { ParallelBlock, Trainer } from './trainer.js';
 
-/** How long a parallel step's calling thread spins at a barrier or on the workers' signal cells (ms)
- *  before it checks back every millisecond (or waits for their replies) instead: a worker that is
- *  slower than that, or has failed. */
+/** How long a parallel step's calling thread spins at a barrier (ms) before it checks back every
+ *  millisecond instead: a worker that is slower than that, or has failed. */
 const WATCH_MS = 2;
 
 // Parallel steps (fit on the worker pool): one job per thread, its parts separated by barriers in
@@ -41,8 +40,8 @@ export interface SliceBuffers extends RowBuffers {
  *  whole batch's mean: the loss kernels divide by the slice's own rows), backward of the data.
  *  With `columns`, first that share of the first layer's product, then the barrier: the slice's
  *  forward pass then starts from the first layer's Z. A worker's job also carries its share of
- *  round 2 (`update`, after the barrier `meet`, where it leaves its slice's loss) and the cell
- *  where it says it is done (`signal`; see Signal). */
+ *  round 2 (`update`, after the barrier `meet`, where it leaves its slice's loss) and the barrier
+ *  `done`, where it says it has finished before its reply message arrives. */
 export interface SliceJob {
   readonly plan: PassPlan;
   readonly head: Head;
@@ -54,7 +53,7 @@ export interface SliceJob {
   readonly barrier?: Barrier;
   readonly meet?: Barrier;
   readonly update?: UpdateJob;
-  readonly signal?: Signal;
+  readonly done?: Barrier;
 }
 
 /** The first layer's product for units [8·p0, 8·p0 + N) over all M rows: computed into `out`
@@ -98,9 +97,9 @@ export function arrive(memory: { buffer: ArrayBufferLike }, b: Barrier, value = 
   Atomics.notify(i32, cell);
 }
 
-/** Whether every thread has arrived: true, false (not yet), or undefined (abandoned). */
-export function arrived(memory: { buffer: ArrayBufferLike }, b: Barrier): boolean | undefined {
-  const i32 = new Int32Array(memory.buffer);
+/** Whether every thread has arrived (i32: a view of the whole memory): true, false (not yet), or
+ *  undefined (abandoned). */
+export function arrived(i32: Int32Array, b: Barrier): boolean | undefined {
   let all = true;
   for (let i = 0; i < b.count; i++) {
     const v = Atomics.load(i32, (b.at + 16 * i) >> 2);
@@ -140,17 +139,6 @@ export function awaitBarrier(memory: { buffer: ArrayBufferLike }, b: Barrier): v
       if (spins > 64 && performance.now() - start > 1) Atomics.wait(i32, cell, v, 100);
     }
   }
-}
-
-/**
- * A 16-byte cell in shared memory through which a worker says a job is done before its reply
- * message arrives: the job's result (a float64) at `at`, then `seq` stored into the int32 at
- * `at + 8` (Atomics.store, after the result). The calling thread, done with its own share, watches
- * the cells for a short while instead of waiting for the messages to be delivered.
- */
-export interface Signal {
-  readonly at: number;
-  readonly seq: number;
 }
 
 /** Runs round 1 of a slice; returns its mean loss. */
@@ -214,30 +202,8 @@ export function runJob(ctx: Ctx, memory: { buffer: ArrayBufferLike }, j: SliceJo
     awaitBarrier(memory, j.meet);
     runUpdate(ctx, j.update);
   }
-  if (j.signal) signalDone(memory, j.signal, value);
+  if (j.done) arrive(memory, j.done);
   return value;
-}
-
-/** Report a job done through its signal cell (a worker, after the job succeeded). */
-export function signalDone(memory: { buffer: ArrayBufferLike }, signal: Signal, value: number): void {
-  new Float64Array(memory.buffer, signal.at, 1)[0] = value;
-  Atomics.store(new Int32Array(memory.buffer, signal.at + 8, 1), 0, signal.seq);
-}
-
-/**
- * On the calling thread: whether every cell reports its job done, watching for at most `ms`
- * milliseconds (then the caller waits for the messages). Returns the results, or undefined.
- */
-export function watchSignals(memory: { buffer: ArrayBufferLike }, signals: readonly Signal[], ms: number): number[] | undefined {
-  const buffer = memory.buffer;
-  const i32 = new Int32Array(buffer);
-  const start = performance.now();
-  for (let spins = 0; ; spins++) {
-    if (signals.every((s) => Atomics.load(i32, (s.at + 8) >> 2) === s.seq)) {
-      return signals.map((s) => new Float64Array(buffer, s.at, 1)[0]!);
-    }
-    if ((spins & 63) === 63 && performance.now() - start > ms) return undefined;
-  }
 }
 
 /** What a step needs of its model (its private state, lent by Sequential). */
@@ -258,7 +224,7 @@ export interface StepHost {
   failed(): void;
   /** The weights are about to change (cached copies are stale). */
   changed(): void;
-  /** The next barrier and signal sequence number (never 0). */
+  /** The next barrier sequence number (never 0). */
   nextSeq(): number;
 }
 
@@ -306,10 +272,13 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
     host.leave();
   }
   const seq = host.nextSeq();
-  const barrier: Barrier | undefined = jobs[0]!.columns ? { at: block.barrier, count: slices, me: 0, seq } : undefined;
-  const meet: Barrier = { at: block.barrier + 16 * slices, count: slices, me: 0, seq };
+  // The block's three sets of cells, one cell per thread each (BARRIERS).
+  const cells = (k: number): Barrier => ({ at: block.barriers + 16 * slices * k, count: slices, me: 0, seq });
+  const barrier = jobs[0]!.columns ? cells(0) : undefined;
+  const meet = cells(1);
+  const done = cells(2);
   const sent = jobs.slice(1).map((j, i) => ({
-    ...j, update: updates[i + 1]!, meet: { ...meet, me: i + 1 }, signal: { at: block.cells + 16 * i, seq },
+    ...j, update: updates[i + 1]!, meet: { ...meet, me: i + 1 }, done: { ...done, me: i + 1 },
     ...(barrier ? { barrier: { ...barrier, me: i + 1 } } : {}),
   }));
   // The first failure of a worker's job, as soon as it is known (the workers' call settles only
@@ -357,7 +326,8 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
     throw err;
   }
   try {
-    if (!updated || !watchSignals(memory(), sent.map((j) => j.signal), WATCH_MS)) await work;
+    // Done here, this thread watches the workers finish (sooner than their replies arrive).
+    if (!updated || !(await meetAt(host, done, failed))) await work;
   } catch (err) {
     // Every job has settled: this step's partial gradients must not reach the next one.
     if (host.disposed) throw err;
@@ -390,16 +360,19 @@ export async function parallelStep(host: StepHost, run: FitRun, order: Uint32Arr
  * stop waiting). Resolves with whether every thread arrived.
  */
 async function meetAt(host: StepHost, b: Barrier, failed: () => boolean): Promise<boolean> {
-  const memory = () => host.ctx.arena.memory; // see parallelStep
+  // The memory is read again after each wait (see parallelStep), not in the spin.
+  const memory = () => host.ctx.arena.memory;
   arrive(memory(), b);
+  let i32 = new Int32Array(memory().buffer);
   const start = performance.now();
   for (let spins = 0; ; spins++) {
-    if (arrived(memory(), b)) return true;
+    if (arrived(i32, b)) return true;
     if ((spins & 63) === 63 && performance.now() - start > WATCH_MS) break;
   }
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (arrived(memory(), b)) return true;
+    i32 = new Int32Array(memory().buffer);
+    if (arrived(i32, b)) return true;
     if (failed()) {
       abandon(memory(), b);
       return false;

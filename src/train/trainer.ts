@@ -73,6 +73,10 @@ function stateKey(o: Optimizer | undefined): string {
   return o.name;
 }
 
+/** Barriers of a parallel step (src/train/parallel.ts): after the first layer's product, after the
+ *  row slices, and after the update. */
+export const BARRIERS = 3;
+
 /** The rows of a parallel step (one batch block; see Trainer#parallelLayout), as byte addresses. */
 export interface ParallelBlock {
   readonly capacity: number;
@@ -84,10 +88,8 @@ export interface ParallelBlock {
   readonly g: readonly number[];
   /** Slices 1, 2, …: per layer, where that slice adds its slope gradients (0 without slopes). */
   readonly slopes: readonly (readonly number[])[];
-  /** The workers' signal cells, 16 bytes each (zero until a job reports). */
-  readonly cells: number;
-  /** The barrier's cells, one per thread, 16 bytes each. */
-  readonly barrier: number;
+  /** The barriers' cells: BARRIERS sets of one 16-byte cell per thread (parallel.ts Barrier). */
+  readonly barriers: number;
   /** Where the threads put their share of the first layer's product (B × N floats), or 0 when the
    *  first layer is not dense (then each slice computes its rows' whole forward pass). */
   readonly columns: number;
@@ -276,10 +278,9 @@ export class Trainer {
     for (let i = L.length - 1; i > 0; i--) g[i - 1] = L[i]!.type === 'dense' ? take(B * L[i]!.K) : g[i]!;
     const scratch = p;
     const slopes = Array.from({ length: slices - 1 }, () => L.map((l) => (l.slopes ? take(l.slopes) : 0)));
-    const cells = take(4 * slices); // one 16-byte signal cell per worker (pass.ts Signal)
-    const barrier = take(4 * slices); // and one barrier cell per thread (pass.ts Barrier)
+    const barriers = take(BARRIERS * 4 * slices);
     const columns = this.#columnPanels(slices) ? take(B * L[0]!.N) : -1;
-    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch, cells, barrier, columns };
+    return { floats: p, capacity: B, x, t, z, y, g, slopes, scratch, barriers, columns };
   }
 
   /** Whether a step on `threads` threads splits the first layer's product by units: when it is
@@ -305,7 +306,7 @@ export class Trainer {
       capacity: o.capacity, slices,
       x: at(o.x), t: at(o.t), z: o.z.map(at), y: o.y.map(at), g: o.g.map(at),
       slopes: o.slopes.map((set) => set.map((f, i) => (this.#layers[i]!.slopes ? at(f) : 0))),
-      cells: at(o.cells), barrier: at(o.barrier), columns: o.columns < 0 ? 0 : at(o.columns),
+      barriers: at(o.barriers), columns: o.columns < 0 ? 0 : at(o.columns),
     };
   }
 
