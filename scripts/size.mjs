@@ -139,11 +139,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const entries = [['simdnn', 'browser', from === 'dist' ? 'dist/index.js' : 'src/index.ts']];
     if (args.includes('--node')) entries.push(['simdnn/node', 'node', from === 'dist' ? 'dist/node.js' : 'src/node.ts']);
     for (const [name, platform, file] of entries) {
-      report(`${name} (${file}, platform ${platform}), esbuild --bundle --minify --splitting:`, await bundleApp(APP, { from, platform }), all);
+      const full = await bundleApp(APP, { from, platform });
+      report(`${name} (${file}, platform ${platform}), esbuild --bundle --minify --splitting:`, full, all);
       const one = await bundleApp(APP, { from, platform, splitting: false });
       console.log(`  without --splitting: ${kB(one.gzip)} gzipped (${one.gzip} bytes) up front, ${kB(one.bytes)} minified, ${one.lazy.length} lazy chunks`);
       if (from === 'src') {
-        const full = await bundleApp(APP, { from, platform });
         const bare = await bundleApp(APP, { from, platform, withoutImporters: true });
         console.log(`  the importers' hooks (the \`// @importers\` regions of src/): ${full.gzip - bare.gzip} bytes gzipped up front (${bare.gzip} without them)`);
       }
