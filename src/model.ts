@@ -1076,16 +1076,13 @@ export class Sequential extends Resource {
       const heap = this.#ctx.arena.memory.buffer;
       wide.forEach((layer, j) => {
         const src = new Int32Array(heap, this.#desc + layer * ops.DESC_BYTES, 8);
-        const N = src[ops.DESC.units]!;
-        const panels = Math.ceil(N / 8);
         starts.push([]);
         for (let t = 0; t < threads; t++) {
-          const u0 = 8 * Math.floor((panels * t) / threads);
+          const { u0, units } = ops.unitRange(src[ops.DESC.units]!, t, threads);
           starts[j]!.push(u0);
-          const u1 = Math.min(N, 8 * Math.floor((panels * (t + 1)) / threads));
           const d = new Int32Array(heap, io.desc + (j * threads + t) * ops.DESC_BYTES, 8);
           d.set(src);
-          d[ops.DESC.units] = u1 - u0;
+          d[ops.DESC.units] = units;
           d[ops.DESC.packed] = src[ops.DESC.packed]! + (u0 / 8) * ops.packedBytes(src[ops.DESC.inputs]!, 8);
           if (src[ops.DESC.kind] === ACTIVATION_KINDS.prelu && src[ops.DESC.slope]) d[ops.DESC.slope] = src[ops.DESC.slope]! + 4 * u0;
         }

@@ -93,6 +93,15 @@ export function packedBytes(K: number, N: number): number {
   return Math.ceil(N / 8) * (8 + 8 * K) * 4;
 }
 
+/** Thread t of `threads`' share of a layer of N units split by whole 8-unit panels: its first unit
+ *  and how many (the last share ends at N). Every split by units uses it, so a thread's units are
+ *  the same in each (fit's first-layer product and its update: the weights stay with one core). */
+export function unitRange(N: number, t: number, threads: number): { u0: number; units: number } {
+  const panels = Math.ceil(N / 8);
+  const u0 = 8 * Math.floor((panels * t) / threads);
+  return { u0, units: Math.min(N, 8 * Math.floor((panels * (t + 1)) / threads)) - u0 };
+}
+
 /** Read a K×N layer's weights ([N][K], out-in) and bias back from its packed panels. */
 export function unpackWeights(ctx: Ctx, packed: number, K: number, N: number): { weights: Float32Array; bias: Float32Array } {
   const heap = ctx.arena.f32();

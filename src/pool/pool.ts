@@ -205,7 +205,7 @@ export class Pool {
   }
 
   /**
-   * Shared mode: job i of a training step on worker i (src/train/pass.ts runJob); resolves with
+   * Shared mode: job i of a training step on worker i (src/train/parallel.ts runJob); resolves with
    * each slice's mean loss once every job has settled, rejecting with the first failure (`onFail`
    * hears of each at once: a worker waiting at a barrier for one that failed needs the step abandoned).
    */

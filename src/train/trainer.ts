@@ -348,16 +348,13 @@ export class Trainer {
   /** Thread j's share of the first layer's product on a parallel block (a range of whole panels),
    *  or nothing when the step does not split it. */
   #columnJob(block: ParallelBlock, B: number, j: number): { columns: ColumnJob } | undefined {
-    const T = block.slices;
-    const panels = block.columns ? this.#columnPanels(T) : 0;
-    if (!panels) return undefined;
+    if (!block.columns) return undefined;
     const l = this.#layers[0]!;
-    const p0 = Math.floor((panels * j) / T);
-    const p1 = Math.floor((panels * (j + 1)) / T);
+    const { u0, units } = ops.unitRange(l.N, j, block.slices); // as in updateJobs
     return {
       columns: {
-        x: block.x, packed: l.packed + ops.packedBytes(l.K, 8 * p0), out: block.columns + 4 * B * 8 * p0,
-        z: block.z[0]! + 4 * 8 * p0, M: B, K: l.K, N: Math.min(8 * p1, l.N) - 8 * p0, ldz: l.N,
+        x: block.x, packed: l.packed + ops.packedBytes(l.K, u0), out: block.columns + 4 * B * u0,
+        z: block.z[0]! + 4 * u0, M: B, K: l.K, N: units, ldz: l.N,
       },
     };
   }
@@ -389,16 +386,14 @@ export class Trainer {
       const p = this.#param[i]!;
       const g = this.#params[i]!;
       if (l.type === 'dense') {
-        const panels = Math.ceil(l.N / 8);
-        const panel = 8 + 8 * l.K;
         const x = i === 0 ? block.x : block.y[i - 1]!;
         for (let w = 0; w < workers; w++) {
-          const p0 = Math.floor((panels * w) / workers);
-          const p1 = Math.floor((panels * (w + 1)) / workers);
-          if (p0 === p1) continue;
+          const { u0, units } = ops.unitRange(l.N, w, workers); // as in #columnJob
+          if (units === 0) continue;
+          const at = ops.packedBytes(l.K, u0);
           parts[w]!.push({
-            p: p + 4 * p0 * panel, g: g + 4 * p0 * panel, n: (p1 - p0) * panel, slab, sources: [],
-            dw: { dy: block.g[i]! + 4 * 8 * p0, x, M: B, K: l.K, N: Math.min(8 * p1, l.N) - 8 * p0, ldy: l.N },
+            p: p + at, g: g + at, n: ops.packedBytes(l.K, units) / 4, slab, sources: [],
+            dw: { dy: block.g[i]! + 4 * u0, x, M: B, K: l.K, N: units, ldy: l.N },
           });
         }
       }
